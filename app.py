@@ -1,0 +1,1 @@
+print("chat: coming in issue 5")

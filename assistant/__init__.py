@@ -1,0 +1,1 @@
+"""Query side of the pipeline: retrieve -> write -> check citations."""

@@ -1,0 +1,1 @@
+"""Evaluation: regression question set, scorer, baseline, benchmarks."""

@@ -1,0 +1,1 @@
+"""Ingest side of the pipeline: the plan's text -> typed measures -> Chroma index."""

@@ -1,0 +1,51 @@
+"""``python -m index``: parse the plan, build the Chroma index, show what is indexed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from index.build import IndexBuildError, build, info, load_plan
+from index.config import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--source", type=Path, help="plan file (default: the 2012 plan, or IPPLAN_SOURCE)")
+    common.add_argument("--index-dir", type=Path, help="Chroma directory (default: IPPLAN_INDEX_DIR or cache)")
+    parser = argparse.ArgumentParser(prog="python -m index", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_parse = sub.add_parser("parse", parents=[common], help="print the parsed measures")
+    p_parse.add_argument("--json", action="store_true", help="JSON array, one object per measure")
+    p_build = sub.add_parser("build", parents=[common], help="build the index (a no-op when up to date)")
+    p_build.add_argument("--rebuild", action="store_true", help="rebuild even when up to date")
+    p_build.add_argument("--quiet", action="store_true", help="no progress output")
+    sub.add_parser("info", parents=[common], help="print what is indexed (JSON)")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env(source=args.source, index_dir=args.index_dir)
+    try:
+        if args.command == "parse":
+            plan, _ = load_plan(settings)
+            if args.json:
+                json.dump([m.to_json() for m in plan.measures], sys.stdout, ensure_ascii=False, indent=1)
+                print()
+            else:
+                for m in plan.measures:
+                    print(f"[{m.number}] ({m.section}) {m.text}\n    -> {m.responsibility}")
+        elif args.command == "build":
+            result = build(settings, rebuild=args.rebuild, quiet=args.quiet)
+            state = "built" if result.built else "up to date (no-op)"
+            print(f"Index {state}: {result.documents} documents, {result.seconds:.2f}s ({result.reason}).")
+        elif args.command == "info":
+            print(json.dumps(info(settings), indent=1, ensure_ascii=False))
+    except IndexBuildError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,201 @@
+"""Agency registry: canonical names and the aliases staff use, and matching text against them.
+
+Used twice: to split a measure's "(A, B and C)" responsibility list (names contain commas and
+"and", so splitting on them is wrong), and to find agencies mentioned in a question.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Agency:
+    """One registered agency: canonical name plus the ways people refer to it."""
+
+    name: str
+    abbreviations: tuple[str, ...] = ()
+    short_names: tuple[str, ...] = ()
+    chinese: tuple[str, ...] = ()
+    case_sensitive: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """Name with its best-known abbreviation: "General Administration of Customs (GAC)"."""
+        return f"{self.name} ({self.abbreviations[0]})" if self.abbreviations else self.name
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An agency found in a question: canonical name, the matched text and how it matched."""
+
+    agency: str
+    text: str
+    start: int
+    how: str  # "name" | "alias" | "chinese" | "fuzzy"
+
+
+_SEPARATORS = re.compile(r"^(?:[\s,;]|and\b|the\b|The\b)+|(?:[\s,;]|and\b|the\b)+$")
+
+
+def _norm(text: str) -> str:
+    """Case-fold, unify dashes and quotes, collapse spaces: "State—owned" ~ "State-owned"."""
+    text = re.sub(r"[—–‐-]", "-", text).replace("’", "'").replace("‘", "'")
+    return re.sub(r"\s+", " ", text).lower()
+
+
+def _alternation(keys) -> re.Pattern:
+    """Regex matching any key as whole words, longest first (names may contain dashes)."""
+    alts = sorted(keys, key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(a) for a in alts) + r")(?![\w-])")
+
+
+class Registry:
+    """The agency registry loaded from YAML."""
+
+    def __init__(self, agencies: list[Agency], sha256: str = ""):
+        self.agencies = agencies
+        self.sha256 = sha256
+        self.by_name = {a.name: a for a in agencies}
+        # alias (normalised) -> (canonical name, how); longest first so "Ministry of Science and
+        # Technology" wins over "Ministry of Science".
+        table: dict[str, tuple[str, str]] = {}
+        self._case_sensitive: dict[str, str] = {}
+        for a in agencies:
+            table[_norm(a.name)] = (a.name, "name")
+            for s in a.short_names:
+                table.setdefault(_norm(s), (a.name, "alias"))
+            for ab in a.abbreviations:
+                if ab in a.case_sensitive:
+                    self._case_sensitive[ab] = a.name
+                else:
+                    table.setdefault(_norm(ab), (a.name, "alias"))
+        self._table = table
+        self._pattern = _alternation(table)
+        self._names_pattern = _alternation({_norm(a.name) for a in agencies})
+        self._cs_pattern = (
+            re.compile(r"\b(" + "|".join(map(re.escape, self._case_sensitive)) + r")\b")
+            if self._case_sensitive
+            else None
+        )
+        self._chinese = sorted(((c, a.name) for a in agencies for c in a.chinese), key=lambda x: -len(x[0]))
+        # Multi-word aliases for typo matching ("minstry of finanse").
+        self._fuzzy = [(k, v[0]) for k, v in table.items() if " " in k and len(k) >= 10]
+
+    @classmethod
+    def load(cls, path: Path | str) -> Registry:
+        """Load ``agencies.yaml``."""
+        raw = Path(path).read_bytes()
+        data = yaml.safe_load(raw)
+        agencies = [
+            Agency(
+                name=item["name"],
+                abbreviations=tuple(item.get("abbreviations", [])),
+                short_names=tuple(item.get("short_names", [])),
+                chinese=tuple(item.get("chinese", [])),
+                case_sensitive=tuple(item.get("case_sensitive", [])),
+            )
+            for item in data["agencies"]
+        ]
+        return cls(agencies, hashlib.sha256(raw).hexdigest())
+
+    def __len__(self) -> int:
+        return len(self.agencies)
+
+    def get(self, name: str) -> Agency:
+        return self.by_name[name]
+
+    # ------------------------------------------------------------ splitting lists
+
+    def split(self, text: str) -> tuple[list[str], list[str]]:
+        """Split a responsibility list into (canonical agencies, free-text parties), in order.
+
+        "Ministry of Commerce, Supreme People's Procuratorate and relevant administrative law
+        enforcement authorities" -> (["Ministry of Commerce", "Supreme People's Procuratorate"],
+        ["relevant administrative law enforcement authorities"])
+        """
+        norm = _norm(text)
+        agencies: list[str] = []
+        others: list[str] = []
+        pos = 0
+        for m in self._names_pattern.finditer(norm):  # lists in the plan spell names in full
+            canonical = self._table[m.group(1)][0]
+            self._add_other(text[pos : m.start()], others)
+            if canonical not in agencies:
+                agencies.append(canonical)
+            pos = m.end()
+        self._add_other(text[pos:], others)
+        return agencies, others
+
+    @staticmethod
+    def _add_other(fragment: str, others: list[str]) -> None:
+        rest = _SEPARATORS.sub("", fragment).strip()
+        if rest:
+            others.append(rest)
+
+    # ------------------------------------------------------------ questions
+
+    def find(self, question: str, fuzzy: bool = True) -> list[Mention]:
+        """Agencies mentioned in a question, in order of appearance, each agency once."""
+        found: list[Mention] = []
+        norm = _norm(question)
+        taken: list[tuple[int, int]] = []
+        for m in self._pattern.finditer(norm):
+            canonical, how = self._table[m.group(1)]
+            found.append(Mention(canonical, question[m.start() : m.end()], m.start(), how))
+            taken.append(m.span())
+        if self._cs_pattern:
+            for m in self._cs_pattern.finditer(question):
+                if not any(a <= m.start() < b for a, b in taken):
+                    found.append(Mention(self._case_sensitive[m.group(1)], m.group(1), m.start(), "alias"))
+        for zh, canonical in self._chinese:
+            i = question.find(zh)
+            if i >= 0 and not any(f.agency == canonical for f in found):
+                found.append(Mention(canonical, zh, i, "chinese"))
+        if not found and fuzzy:
+            found = self._fuzzy_find(norm)
+        seen: set[str] = set()
+        unique = []
+        for f in sorted(found, key=lambda f: f.start):
+            if f.agency not in seen:
+                seen.add(f.agency)
+                unique.append(f)
+        return unique
+
+    def _fuzzy_find(self, norm: str, cutoff: float = 0.86) -> list[Mention]:
+        """Typo-tolerant match of multi-word aliases against word windows of the question."""
+        words = [(m.group(0), m.start()) for m in re.finditer(r"[\w'-]+", norm)]
+        candidates: list[tuple[float, int, int, Mention]] = []
+        for alias, canonical in self._fuzzy:
+            n = alias.count(" ") + 1
+            for i in range(len(words) - n + 1):
+                window = " ".join(w for w, _ in words[i : i + n])
+                if abs(len(window) - len(alias)) > 3 or window[:1] != alias[:1]:
+                    continue
+                ratio = difflib.SequenceMatcher(None, window, alias).ratio()
+                if ratio >= cutoff:
+                    candidates.append((ratio, i, i + n, Mention(canonical, window, words[i][1], "fuzzy")))
+        # Best match first; a span of the question names one agency at most.
+        chosen: list[tuple[float, int, int, Mention]] = []
+        for cand in sorted(candidates, key=lambda c: -c[0]):
+            if all(cand[2] <= c[1] or cand[1] >= c[2] for c in chosen):
+                chosen.append(cand)
+        return [c[3] for c in chosen]
+
+    def unknown_bodies(self, question: str) -> list[str]:
+        """Government-body names in a question that are not registered ("Ministry of Tourism")."""
+        pattern = re.compile(
+            r"\b(?:Ministry|Administration|Department|Bureau|Commission|Office|Academy|Court)"
+            r"\s+(?:of|for)\s+(?:the\s+)?[A-Z][\w-]*(?:\s+(?:and\s+)?[A-Z][\w-]*)*"
+        )
+        out = []
+        for m in pattern.finditer(question):
+            if not self.find(m.group(0)):
+                out.append(m.group(0))
+        return out

@@ -1,0 +1,90 @@
+"""Chunk stage: one LangChain ``Document`` per measure (never split, never merged), plus one per
+section objective and one for the circular's header.
+
+The embedded text carries its context (section title, agencies); the metadata carries what
+retrieval filters on. Chroma metadata holds scalars only, so agency membership is one boolean
+key per agency: ``agency_GAC: True``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from langchain_core.documents import Document
+
+from index.agencies import Registry
+from index.parse import Measure, Plan
+
+
+def agency_key(registry: Registry, name: str) -> str:
+    """Metadata key for an agency's membership flag: ``agency_<first abbreviation>``."""
+    agency = registry.get(name)
+    tag = agency.abbreviations[0] if agency.abbreviations else re.sub(r"\W+", "_", name)
+    return f"agency_{tag}"
+
+
+def measure_id(doc_id: str, number: int) -> str:
+    return f"{doc_id}:measure:{number}"
+
+
+def measure_document(m: Measure, registry: Registry) -> Document:
+    """The document for one measure."""
+    content = (
+        f"Measure {m.number}. Section {m.section}: {m.section_title}.\n"
+        f"{m.text}\n"
+        f"Responsible: {m.responsibility}."
+    )
+    metadata: dict = {
+        "doc_id": m.doc_id,
+        "kind": "measure",
+        "number": m.number,
+        "section": m.section,
+        "section_title": m.section_title,
+        "lead_agency": m.lead_agency or "",
+        "agencies": "; ".join(m.agencies),
+        "other_parties": "; ".join(m.other_parties),
+        "text": m.text,
+    }
+    for name in m.agencies:
+        metadata[agency_key(registry, name)] = True
+    return Document(page_content=content, metadata=metadata, id=measure_id(m.doc_id, m.number))
+
+
+def documents(plan: Plan, registry: Registry) -> list[Document]:
+    """All documents for a plan: measures, section objectives, header."""
+    docs = [measure_document(m, registry) for m in plan.measures]
+    for s in plan.sections:
+        docs.append(
+            Document(
+                page_content=f"Section {s.numeral}: {s.title}. Objectives and tasks: {s.objectives}",
+                metadata={
+                    "doc_id": plan.doc_id,
+                    "kind": "section",
+                    "section": s.numeral,
+                    "section_title": s.title,
+                    "text": s.objectives,
+                    "measures": ",".join(map(str, s.measures)),
+                },
+                id=f"{plan.doc_id}:section:{s.numeral}",
+            )
+        )
+    h = plan.header
+    docs.append(
+        Document(
+            page_content=(
+                f"{h.title}. Document number {h.document_number}. Dated {h.date}. "
+                f"{h.plan_title}: {len(plan.sections)} sections, {len(plan.measures)} measures. "
+                f"Addressed to: {', '.join(h.addressees)}. {h.preamble}"
+            ),
+            metadata={
+                "doc_id": plan.doc_id,
+                "kind": "header",
+                "title": h.title,
+                "document_number": h.document_number,
+                "date": h.date,
+                "text": h.preamble,
+            },
+            id=f"{plan.doc_id}:header",
+        )
+    )
+    return docs
