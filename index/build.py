@@ -7,6 +7,7 @@ Works against an embedded ``PersistentClient`` or, with ``CHROMA_HOST`` set, a C
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -101,7 +102,15 @@ def client(settings: Settings):
             f"Index directory {path} is not writable ({exc.strerror}). "
             f"Set IPPLAN_INDEX_DIR (or IPPLAN_DATA_DIR) to a writable folder."
         ) from exc
+    if not (path / "chroma.sqlite3").exists():
+        _forget_cached_clients()  # the store was deleted under a running process
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def _forget_cached_clients() -> None:
+    from chromadb.api.client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()  # chroma caches one system per path in-process
 
 
 def _stored_manifest(chroma, name: str) -> dict | None:
@@ -157,9 +166,12 @@ def _sidecar(settings: Settings) -> Path | None:
 def _sidecar_matches(settings: Settings, manifest: dict) -> dict | None:
     """The stored manifest if the local index is complete and current, read without importing Chroma."""
     path = _sidecar(settings)
-    if path is None or not path.exists() or not (settings.index_path / "chroma.sqlite3").exists():
+    if path is None or not path.exists():
         return None
     try:
+        with open(settings.index_path / "chroma.sqlite3", "rb") as db:
+            if db.read(16) != b"SQLite format 3\x00":
+                return None
         stored = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
@@ -176,11 +188,16 @@ def _write_sidecar(settings: Settings, manifest: dict, count: int) -> None:
     os.replace(tmp, path)
 
 
-def build(settings: Settings, rebuild: bool = False, quiet: bool = False) -> BuildResult:
-    """Build the index if missing, stale or ``rebuild``; otherwise a fast no-op."""
+def build(settings: Settings, rebuild: bool = False, quiet: bool = False, embedder=None) -> BuildResult:
+    """Build the index if missing, stale or ``rebuild``; otherwise a fast no-op.
+
+    ``embedder`` (a LangChain ``Embeddings``) defaults to the configured sentence-transformers model.
+    """
     t0 = time.perf_counter()
     plan, registry = load_plan(settings)
     manifest = manifest_for(settings, plan, registry)
+    if embedder is not None:  # an injected embedder must never pass for the configured model
+        manifest["embed_model"] = f"{settings.embed_model}:{type(embedder).__name__}"
     if not rebuild and (stored := _sidecar_matches(settings, manifest)):
         return BuildResult(False, "up to date", stored["count"], time.perf_counter() - t0, manifest)
 
@@ -201,13 +218,11 @@ def build(settings: Settings, rebuild: bool = False, quiet: bool = False) -> Bui
         return BuildResult(False, "up to date", stored["count"], time.perf_counter() - t0, manifest)
 
     _say(f"Building index ({reason}) at {_where(settings)} ...", quiet)
-    embedder = load_embeddings(settings.embed_model)
+    embedder = embedder or load_embeddings(settings.embed_model)
     if (sidecar := _sidecar(settings)) is not None:
         sidecar.unlink(missing_ok=True)  # an interrupted build must not look complete
-    try:
+    with contextlib.suppress(Exception):  # nothing to delete yet
         chroma.delete_collection(settings.collection)
-    except Exception:  # nothing to delete
-        pass
     collection = chroma.create_collection(
         settings.collection,
         metadata={**manifest, "hnsw:space": "cosine", "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")},

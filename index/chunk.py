@@ -29,11 +29,7 @@ def measure_id(doc_id: str, number: int) -> str:
 
 def measure_document(m: Measure, registry: Registry) -> Document:
     """The document for one measure."""
-    content = (
-        f"Measure {m.number}. Section {m.section}: {m.section_title}.\n"
-        f"{m.text}\n"
-        f"Responsible: {m.responsibility}."
-    )
+    content = f"Measure {m.number}. Section {m.section}: {m.section_title}.\n{m.text}\nResponsible: {m.responsibility}."
     metadata: dict = {
         "doc_id": m.doc_id,
         "kind": "measure",

@@ -1,0 +1,69 @@
+"""Shared fixtures: every path points at tmp dirs; a fake embedder; one real index per session."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from pathlib import Path
+
+import pytest
+from langchain_core.embeddings import Embeddings
+
+from index.agencies import Registry
+from index.config import DEFAULT_REGISTRY, DEFAULT_SOURCE, Settings
+from index.parse import parse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class FakeEmbeddings(Embeddings):
+    """Deterministic bag-of-words hashing embedder: fast, offline, similar texts stay similar."""
+
+    dim = 64
+
+    def _vec(self, text: str) -> list[float]:
+        v = [0.0] * self.dim
+        for word in re.findall(r"\w+", text.lower()):
+            v[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
+        norm = math.sqrt(sum(x * x for x in v)) or 1.0
+        return [x / norm for x in v]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self._vec(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vec(text)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path, monkeypatch):
+    """No test writes to the real cache; settings come from env like in production."""
+    for var in ("IPPLAN_INDEX_DIR", "IPPLAN_LLM", "CHROMA_HOST", "APP_AUTH", "IPPLAN_SOURCE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("IPPLAN_DATA_DIR", str(tmp_path / "data"))
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    return Registry.load(DEFAULT_REGISTRY)
+
+
+@pytest.fixture(scope="session")
+def plan(registry):
+    return parse(DEFAULT_SOURCE, registry)
+
+
+@pytest.fixture(scope="session")
+def real_index_dir(tmp_path_factory) -> Path:
+    """An index built once per session with the real embedded model."""
+    from index.build import build
+
+    path = tmp_path_factory.mktemp("real-index")
+    build(Settings(data_dir=path, index_dir=path / "index"), quiet=True)
+    return path
+
+
+@pytest.fixture
+def real_settings(real_index_dir) -> Settings:
+    return Settings(data_dir=real_index_dir, index_dir=real_index_dir / "index", llm="fake/echo")
