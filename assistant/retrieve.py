@@ -10,6 +10,7 @@ Follow-ups are rewritten deterministically from the chat history before routing.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
@@ -61,14 +62,21 @@ class Calibration:
     alpha: float = 0.6  # weight of dense similarity vs. normalised BM25 in the relevance score
     floor: float = 0.45  # top hit must reach this, else out of scope
     ratio: float = 0.8  # keep hits scoring at least ratio * top
+    group_ratio: float = 0.8  # the same for questions asking for several measures ("Which measures ...")
     max_hits: int = 12
 
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
         if path.exists():
             data = json.loads(path.read_text())
-            return cls(**{k: data[k] for k in ("alpha", "floor", "ratio", "max_hits") if k in data})
+            return cls(**{k: data[k] for k in ("alpha", "floor", "ratio", "group_ratio", "max_hits") if k in data})
         return cls()
+
+    def for_question(self, question: str) -> Calibration:
+        """Group questions keep a wider band below the best hit."""
+        if _GROUP.search(question):
+            return Calibration(self.alpha, self.floor, self.group_ratio, self.group_ratio, self.max_hits)
+        return self
 
 
 # ---------------------------------------------------------------- text helpers
@@ -81,7 +89,10 @@ STOP = set(
     responsible responsibility responsibilities task tasks job jobs role roles involved involve involves
     assigned assign work working concern concerns concerning related relate relates regarding
     and also too else other others together jointly both each either neither only just what's
-    ministry department administration office commission agency agencies""".split()
+    ministry department administration office commission agency agencies have has had having under
+    duty duties handle handles handling need needs needed required require requires expected supposed
+    charge undertake undertakes carry carries out part play plays doing get gets got so then now
+    know want like see find mention mentions mentioned name names named""".split()
 )
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
@@ -123,8 +134,41 @@ _FOLLOWUP = re.compile(
     r"the same|this measure|that measure|those measures|these measures|of those|of them)\b",
     re.I,
 )
+_GROUP = re.compile(r"\bmeasures\b|\bwhich ones\b|\ball (?:the )?(?:measures|items)\b|\bwhat does the plan say about\b", re.I)
 _SECTION_REF = re.compile(r"\bsection\s+([IVX]+|\d)\b", re.I)
 _ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
+
+
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Evidence for one measure: dense cosine, BM25 normalised to the plan's best, RRF score."""
+
+    number: int
+    dense: float
+    bm25: float
+    rrf: float
+
+    def relevance(self, alpha: float) -> float:
+        return alpha * self.dense + (1 - alpha) * self.bm25
+
+
+def cut(scored: list[Scored], cal: Calibration, floor: float | None = None) -> list[tuple[int, float]]:
+    """Relevance cut-off (not a fixed k): nothing if the best is below the floor, else every measure
+    within ``ratio`` of the best, in RRF order.
+
+    relevance = alpha * dense + (1 - alpha) * bm25; e.g. best 0.8, ratio 0.8 -> keep relevance >= 0.64.
+    """
+    if not scored:
+        return []
+    floor = cal.floor if floor is None else floor
+    best = max(s.relevance(cal.alpha) for s in scored)
+    if best < floor or math.isnan(best):
+        return []
+    keep = [(s.number, s.relevance(cal.alpha)) for s in scored if s.relevance(cal.alpha) >= cal.ratio * best]
+    return keep[: cal.max_hits]
 
 
 class Retriever:
@@ -167,11 +211,13 @@ class Retriever:
         return result
 
     def _route(self, question: str, history: list[dict], filters: dict) -> Retrieval:
-        if not terms(question) and not re.search(r"[\u4e00-\u9fff\d]", question):
+        if not question:
             return Retrieval("empty", question=question)
         if _INJECTION.search(question):
             return Retrieval("injection", abstain="injection", question=question)
         question = self._rewrite_followup(question, history)
+        if not terms(question) and not re.search(r"[\u4e00-\u9fff\d]", question):
+            return Retrieval("empty", question=question)
         if result := self._lookup(question):
             return self._apply_filters(result, filters)
         if result := self._document(question):
@@ -198,6 +244,8 @@ class Retriever:
         needs no context and is left alone.
         """
         if not history or _LOOKUP.search(question) or self.registry.find(question, fuzzy=False):
+            return question
+        if self.registry.unknown_bodies(question):  # "What about the Ministry of Tourism?" is its own question
             return question
         if not _FOLLOWUP.search(question):
             return question
@@ -253,7 +301,7 @@ class Retriever:
             facts.append(f"The circular's document number is {h.document_number}.")
         if re.search(r"how many (?:specific )?measures|number of measures|how many items", q):
             facts.append(f"The plan has {len(plan.measures)} numbered measures in {len(plan.sections)} sections.")
-        if re.search(r"how many sections|what (?:are the|sections)|list (?:the|all) sections|which sections", q) and not sections:
+        if re.search(r"how many sections|what are the (?:\w+ )?sections|list (?:the|all) sections|which sections does", q) and not sections:
             facts.append(f"The plan has {len(plan.sections)} sections:")
             facts.extend(f"{s.numeral}. {s.title} (measures {s.measures[0]}–{s.measures[-1]})" for s in plan.sections)
         if re.search(r"addressed|addressees|sent to|distributed to|which agencies (?:receive|got)|how many agencies", q):
@@ -292,18 +340,20 @@ class Retriever:
         rest = _LEAD.sub(" ", rest)
         rest = re.sub(r"\([^)]*\)$", " ", rest)  # follow-up context we appended
         words = [w for w in _WORD.findall(rest.lower()) if w not in STOP and len(w) > 2 and not w.isdigit()]
+        # A misspelt part of the agency's own name ("Genral Administration of Customs") is not a topic.
+        name_words = {w for m in mentions for w in _WORD.findall(m.agency.lower()) if len(w) > 3}
+        words = [w for w in words if not difflib.get_close_matches(w, name_words, n=1, cutoff=0.8)]
         return " ".join(words)
 
     def _narrow(self, topic: str, hits: list[Hit]) -> list[Hit]:
         """Keep an agency's measures that are about ``topic`` (same scoring as the topic route)."""
-        scored = self._score(topic, [h.measure for h in hits])
-        keep = self._cut(scored, floor=self.calibration.floor * 0.9)
+        keep = cut(self.score(topic, [h.measure for h in hits]), self.calibration.for_question(topic),
+                   self.calibration.floor * 0.9)
         by_number = {h.measure.number: h for h in hits}
         return [by_number[n] for n in sorted(n for n, _ in keep)]
 
     def _topic(self, question: str) -> Retrieval:
-        scored = self._score(question, list(self.plan.measures))
-        keep = self._cut(scored, floor=self.calibration.floor)
+        keep = cut(self.score(question, list(self.plan.measures)), self.calibration.for_question(question))
         if not keep:
             return Retrieval("topic", abstain="out_of_scope", question=question)
         hits = [Hit(self.plan.measure(n), round(s, 4), "topic") for n, s in keep]
@@ -311,26 +361,20 @@ class Retriever:
 
     # ------------------------------------------------------------ scoring
 
-    def _score(self, query: str, measures: list[Measure]) -> list[tuple[int, float, float]]:
-        """(number, relevance, rrf) for ``measures``, best first by reciprocal-rank fusion.
-
-        relevance = alpha * dense cosine + (1 - alpha) * BM25 / max BM25 over the whole plan.
-        """
+    def score(self, query: str, measures: list[Measure]) -> list[Scored]:
+        """Dense and lexical evidence for ``measures``, best first by reciprocal-rank fusion."""
         q_terms = terms(query)
         numbers = {m.number for m in measures}
         bm25_all = self._bm25.get_scores(q_terms) if q_terms else [0.0] * len(self.plan.measures)
-        top_bm25 = max(max(bm25_all), 1e-9)
-        bm25 = {n: bm25_all[n - 1] / top_bm25 for n in numbers}
+        top_bm25 = max(max(bm25_all), 1e-9)  # normalised over the whole plan, not the subset
+        bm25 = {n: float(bm25_all[n - 1] / top_bm25) for n in numbers}
         dense = self._dense(query, numbers)
         rank_b = {n: i for i, n in enumerate(sorted(numbers, key=lambda n: -bm25[n]))}
         rank_d = {n: i for i, n in enumerate(sorted(numbers, key=lambda n: -dense.get(n, 0.0)))}
-        a = self.calibration.alpha
-        rows = []
-        for n in numbers:
-            rrf = 1 / (60 + rank_b[n]) + 1 / (60 + rank_d[n])
-            rel = a * dense.get(n, 0.0) + (1 - a) * bm25[n]
-            rows.append((n, rel, rrf))
-        return sorted(rows, key=lambda r: -r[2])
+        rows = [
+            Scored(n, dense.get(n, 0.0), bm25[n], 1 / (RRF_K + rank_b[n]) + 1 / (RRF_K + rank_d[n])) for n in numbers
+        ]
+        return sorted(rows, key=lambda r: -r.rrf)
 
     def _dense(self, query: str, numbers: set[int]) -> dict[int, float]:
         """Cosine similarity per measure from Chroma (all measures; the plan is small)."""
@@ -340,16 +384,6 @@ class Retriever:
             query, k=len(self.plan.measures), filter={"kind": "measure"}
         )
         return {d.metadata["number"]: 1.0 - dist for d, dist in docs if d.metadata["number"] in numbers}
-
-    def _cut(self, scored: list[tuple[int, float, float]], floor: float) -> list[tuple[int, float]]:
-        """Relevance cut-off: nothing if the best is below ``floor``, else all within ``ratio`` of the best."""
-        if not scored:
-            return []
-        best = max(rel for _, rel, _ in scored)
-        if best < floor or math.isnan(best):
-            return []
-        keep = [(n, rel) for n, rel, _ in scored if rel >= self.calibration.ratio * best]
-        return keep[: self.calibration.max_hits]
 
     # ------------------------------------------------------------ filters
 

@@ -70,7 +70,9 @@ class Registry:
         for a in agencies:
             table[_norm(a.name)] = (a.name, "name")
             for s in a.short_names:
-                table.setdefault(_norm(s), (a.name, "alias"))
+                # "the patent office" -> "patent office": alias and full name then start at the same
+                # word, so the longest match wins ("Propaganda Department of the CPC Central Committee").
+                table.setdefault(_norm(s).removeprefix("the "), (a.name, "alias"))
             for ab in a.abbreviations:
                 if ab in a.case_sensitive:
                     self._case_sensitive[ab] = a.name

@@ -1,0 +1,176 @@
+"""Run the eval set through our assistant and the tutorial baseline, side by side; write
+``results.json``, ``report.md`` and a per-category bar chart; compare two runs."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from eval.metrics import Row, aggregate, by_category, score
+from index.config import REPO_ROOT, Settings
+from index.parse import depaginate, normalise_ws
+
+QUESTIONS = REPO_ROOT / "eval" / "questions.jsonl"
+THRESHOLDS = REPO_ROOT / "eval" / "thresholds.json"
+
+
+def load_questions(path: Path = QUESTIONS) -> list[dict]:
+    """Read a JSONL question file, with line numbers in errors."""
+    rows = []
+    for i, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise SystemExit(f"error: {path}:{i}: {exc.msg}") from exc
+    return rows
+
+
+def run_ours(questions: list[dict], settings: Settings, llm: str | None, retrieval_only: bool,
+             progress: bool = True) -> list[Row]:
+    """Answer every question with our assistant and score it."""
+    from tqdm import tqdm
+
+    from assistant.answer import Assistant
+
+    assistant = Assistant.open(settings, llm="fake/none" if retrieval_only else llm)
+    if retrieval_only:
+        assistant.llm = None  # extractive sentences only: measures retrieval and routing
+    plan_text = depaginate(settings.source.read_text(encoding="utf-8"))
+    rows = []
+    for q in tqdm(questions, desc="ours", disable=not progress, file=sys.stderr):
+        a = assistant.ask(q["question"], q.get("history") or [])
+        rows.append(score(q, [c.measure for c in a.citations], a.abstained, a.text,
+                          [c.quote for c in a.citations], plan_text, a.timings["total_s"], a.route))
+    return rows
+
+
+def run_baseline(questions: list[dict], settings: Settings, progress: bool = True) -> list[Row]:
+    """Answer every question with the tutorial pipeline and score it."""
+    from tqdm import tqdm
+
+    from eval.baseline import TutorialRAG
+
+    rag = TutorialRAG(settings)
+    raw = normalise_ws(settings.source.read_text(encoding="utf-8"))
+    rows = []
+    for q in tqdm(questions, desc="baseline", disable=not progress, file=sys.stderr):
+        b = rag.ask(q["question"])
+        rows.append(score(q, b.cited, False, b.text, [normalise_ws(c) for c in b.chunks], raw, b.seconds))
+    return rows
+
+
+def evaluate(questions_path: Path = QUESTIONS, llm: str | None = None, retrieval_only: bool = False,
+             baseline: bool = True, settings: Settings | None = None, progress: bool = True) -> dict:
+    """The whole run as one JSON-able dict: summary, per category, per-question rows."""
+    settings = settings or Settings.from_env()
+    questions = load_questions(questions_path)
+    t0 = time.perf_counter()
+    ours = run_ours(questions, settings, llm, retrieval_only, progress)
+    result = {
+        "mode": "retrieval-only" if retrieval_only else "full",
+        "llm": None if retrieval_only else (llm or settings.llm),
+        "questions_file": str(questions_path),
+        "ours": {"summary": aggregate(ours), "categories": by_category(ours), "rows": [r.__dict__ for r in ours]},
+        "seconds": None,
+    }
+    if baseline:
+        base = run_baseline(questions, settings, progress)
+        result["baseline"] = {
+            "summary": aggregate(base), "categories": by_category(base), "rows": [r.__dict__ for r in base]
+        }
+    result["seconds"] = round(time.perf_counter() - t0, 1)
+    return result
+
+
+def check_thresholds(result: dict, path: Path = THRESHOLDS) -> list[str]:
+    """Metrics below their floor for this mode: an empty list means the run passes."""
+    floors = json.loads(Path(path).read_text())[result["mode"]]
+    summary = result["ours"]["summary"]
+    failures = []
+    for metric, floor in floors.items():
+        value = summary.get(metric)
+        worse = value > floor if metric.endswith(("_rate", "_s")) else value < floor
+        if value is None or worse:
+            failures.append(f"{metric} = {value} (floor {floor})")
+    return failures
+
+
+METRICS = ["strict_accuracy", "citation_recall", "citation_precision", "f1", "abstention_accuracy",
+           "false_abstention_rate", "quote_faithfulness", "latency_p50_s", "latency_p95_s"]
+
+
+def _fmt(v) -> str:
+    return "–" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
+
+
+def report_markdown(result: dict) -> str:
+    """A readable report: overall, per category, failing questions."""
+    ours, base = result["ours"], result.get("baseline")
+    lines = [f"# Eval report ({result['mode']}, llm: {result['llm']})", "",
+             f"{ours['summary']['questions']} questions from `{result['questions_file']}`; run took {result['seconds']} s.",
+             "", "## Overall", "", "| metric | ours | tutorial baseline |", "| --- | --- | --- |"]
+    for m in METRICS:
+        lines.append(f"| {m} | {_fmt(ours['summary'][m])} | {_fmt(base['summary'][m]) if base else '–'} |")
+    lines += ["", "## Strict accuracy by category", "", "| category | n | ours | baseline |", "| --- | --- | --- | --- |"]
+    for cat, agg in ours["categories"].items():
+        b = base["categories"][cat]["strict_accuracy"] if base else None
+        lines.append(f"| {cat} | {agg['questions']} | {_fmt(agg['strict_accuracy'])} | {_fmt(b)} |")
+    failing = [r for r in ours["rows"] if not r["strict"]]
+    lines += ["", f"## Failing questions ({len(failing)})", "",
+              "| id | question | expected | cited | abstained | missing phrases |", "| --- | --- | --- | --- | --- | --- |"]
+    for r in failing:
+        exp = "abstain" if r["expect_abstain"] else r["expected"]
+        q = r["question"].replace("|", "\\|")[:90]
+        lines.append(f"| {r['id']} | {q} | {exp} | {r['cited']} | {r['abstained']} | {', '.join(r['missing_phrases'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def chart(result: dict, path: Path) -> None:
+    """Bar chart of strict accuracy per category, ours vs baseline."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cats = list(result["ours"]["categories"])
+    ours = [result["ours"]["categories"][c]["strict_accuracy"] for c in cats]
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    x = range(len(cats))
+    ax.bar([i - 0.2 for i in x], ours, width=0.4, label="ours", color="#2b6cb0")
+    if "baseline" in result:
+        base = [result["baseline"]["categories"][c]["strict_accuracy"] for c in cats]
+        ax.bar([i + 0.2 for i in x], base, width=0.4, label="tutorial baseline", color="#a0aec0")
+    ax.set_xticks(list(x), cats, rotation=30, ha="right")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("strict accuracy")
+    ax.set_title(f"Strict accuracy by category ({result['mode']})")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write(result: dict, out: Path) -> None:
+    """results.json, report.md and strict_accuracy.png under ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    (out / "report.md").write_text(report_markdown(result))
+    chart(result, out / "strict_accuracy.png")
+
+
+def compare(old: dict, new: dict) -> dict:
+    """Questions whose strict result changed between two results.json files."""
+    before = {r["id"]: r for r in old["ours"]["rows"]}
+    regressed, improved = [], []
+    for r in new["ours"]["rows"]:
+        prev = before.get(r["id"])
+        if prev is None or prev["strict"] == r["strict"]:
+            continue
+        entry = {"id": r["id"], "question": r["question"], "expected": r["expected"],
+                 "before": prev["cited"], "after": r["cited"]}
+        (improved if r["strict"] else regressed).append(entry)
+    delta = {m: (old["ours"]["summary"][m], new["ours"]["summary"][m]) for m in METRICS}
+    return {"regressed": regressed, "improved": improved, "metrics": delta}
