@@ -1,1 +1,202 @@
-print("chat: coming in issue 5")
+"""The Gradio chat staff use: streamed, cited answers beside a sources panel; filters, a browse
+view, feedback. ``python app.py [--host H] [--port P] [--llm provider/model]``."""
+
+import argparse
+import ipaddress
+import sys
+import traceback
+from pathlib import Path
+
+from assistant import feedback, ui
+from assistant.answer import Answer, Assistant
+from index.build import index_version, manifest_for
+from index.config import Settings
+
+EXAMPLES = [
+    "What must Customs do?",
+    "Which measures concern courts and trials?",
+    "What does measure 7 say?",
+    "And what about the Ministry of Culture?",
+]
+
+
+def parse_auth(spec: str | None) -> list[tuple[str, str]]:
+    """``"ann:pw1,bob:pw2"`` or ``"@/path/file"`` (one user:password per line) -> pairs."""
+    if not spec:
+        return []
+    text = Path(spec[1:]).read_text(encoding="utf-8") if spec.startswith("@") else spec.replace(",", "\n")
+    pairs = []
+    for line in text.splitlines():
+        if line.strip():
+            user, sep, password = line.strip().partition(":")
+            if not sep or not user or not password:
+                raise SystemExit("error: APP_AUTH entries must be user:password")
+            pairs.append((user, password))
+    return pairs
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def build_app(assistant: Assistant):
+    """The Blocks app around one shared assistant (models loaded once)."""
+    import gradio as gr
+
+    plan = assistant.retriever.plan
+    registry = assistant.retriever.registry
+    version = index_version(manifest_for(assistant.settings, plan, registry))
+    backend = assistant.llm.name if assistant.llm else "none"
+    log_path = assistant.settings.feedback_path
+    answers: dict[str, Answer] = {}  # answer markdown -> Answer, for the feedback log
+
+    def respond(message: str, chat: list, agency: str, section: str):
+        chat = list(chat or [])
+        history = ui.history_for_retriever(chat)
+        chat.append({"role": "user", "content": message})
+        chat.append({"role": "assistant", "content": ""})
+        filters = {"agency": agency or None, "section": section or None}
+        text = ""
+        try:
+            for event in assistant.stream(message, history, filters):
+                if event.kind == "delta":
+                    text += event.text
+                    chat[-1]["content"] = ui.link_citations(text)
+                    yield chat, gr.update(), ""
+                else:
+                    answer = event.answer
+                    numbers = [c.measure for c in answer.citations]
+                    chat[-1]["content"] = ui.link_citations(answer.text, set(numbers))
+                    answers[chat[-1]["content"]] = answer
+                    yield chat, ui.sources_html(numbers, plan), ""
+        except Exception:  # never a stack trace in the page
+            traceback.print_exc(file=sys.stderr)
+            chat[-1]["content"] = (text + "\n\n" if text else "") + (
+                "*Something went wrong while answering. Please try again; the error was logged.*"
+            )
+            yield chat, gr.update(), ""
+
+    def on_like(chat: list, data: gr.LikeData):
+        idx = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        content = ui.message_text(chat[idx]["content"]) if 0 <= idx < len(chat) else ""
+        question = next((ui.message_text(t["content"]) for t in reversed(chat[:idx]) if t.get("role") == "user"), "")
+        answer = answers.get(content)
+        feedback.append(
+            log_path,
+            {
+                "rating": "up" if data.liked else "down",
+                "question": question,
+                "answer": content,
+                "citations": [c.measure for c in answer.citations] if answer else ui.cited_numbers(content),
+                "backend": backend,
+                "index_version": version,
+            },
+        )
+        gr.Info("Thanks, your feedback was recorded.")
+
+    def ask_api(question: str, history: list | None = None) -> dict:
+        """Answer one question (JSON like `python -m assistant ask --json`)."""
+        return assistant.ask(question, ui.history_for_retriever(history or [])).to_json()
+
+    agencies = [a.name for a in registry.agencies]
+    sections = [s.numeral for s in plan.sections]
+    with gr.Blocks(title="IP Strategy Plan 2012 assistant") as demo:
+        gr.Markdown(
+            "## IP Strategy Promotion Plan 2012 — assistant\n"
+            "Ask about the *Promotion Plan on the Implementation of National IP Strategy 2012*. Every answer "
+            "quotes the plan verbatim and cites measure numbers — click or hover a citation to see its source."
+        )
+        with gr.Tab("Chat"), gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    height=560,
+                    buttons=["copy"],
+                    feedback_options=("Like", "Dislike"),
+                    elem_id="chat",
+                    label="Chat",
+                    sanitize_html=True,
+                )
+                box = gr.Textbox(
+                    placeholder="Ask about the plan, e.g. What must Customs do?",
+                    show_label=False,
+                    elem_id="question",
+                    max_length=20000,
+                )
+                with gr.Row():
+                    send = gr.Button("Ask", variant="primary", elem_id="ask")
+                    clear = gr.ClearButton([chatbot, box], value="New chat")
+                gr.Examples(EXAMPLES, inputs=box, label="Examples")
+            with gr.Column(scale=2):
+                with gr.Row():
+                    agency = gr.Dropdown([""] + agencies, value="", label="Agency filter")
+                    section = gr.Dropdown([""] + sections, value="", label="Section filter")
+                sources = gr.HTML(ui.sources_html([], plan), elem_id="sources")
+        with gr.Tab("Browse the plan"):
+            search = gr.Textbox(placeholder="Search measures (text, agency, section)", show_label=False)
+            table = gr.Dataframe(
+                value=ui.browse_rows(plan),
+                headers=["#", "Section", "Lead agency", "Co-responsible", "Measure"],
+                wrap=True,
+                interactive=False,
+            )
+            search.change(lambda q: ui.browse_rows(plan, q), search, table, api_visibility="private")
+        gr.Markdown(ui.footer(backend, version, len(plan.measures)), elem_id="footer")
+
+        send.click(respond, [box, chatbot, agency, section], [chatbot, sources, box], api_visibility="private")
+        box.submit(respond, [box, chatbot, agency, section], [chatbot, sources, box], api_visibility="private")
+        clear.click(lambda: ui.sources_html([], plan), None, sources, api_visibility="private")
+        chatbot.like(on_like, chatbot, None, api_visibility="private")
+        gr.api(ask_api, api_name="ask")
+    return demo
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the chat (building the index on first use)."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", help="bind address (default IPPLAN_HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default IPPLAN_PORT or 7860)")
+    parser.add_argument("--llm", help="backend provider/model (default IPPLAN_LLM or llamacpp/smollm2)")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env(host=args.host, port=args.port, llm=args.llm)
+    auth = parse_auth(settings.auth)
+    if not is_loopback(settings.host) and not auth:
+        print(
+            f"error: refusing to listen on {settings.host} without authentication. "
+            "Set APP_AUTH=user:password (or APP_AUTH=@file) or bind 127.0.0.1.",
+            file=sys.stderr,
+        )
+        return 2
+    from assistant.llm import BackendError
+    from index.build import IndexBuildError
+
+    try:
+        assistant = Assistant.open(settings)
+    except (IndexBuildError, BackendError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    demo = build_app(assistant)
+    demo.queue(default_concurrency_limit=4, max_size=64)
+    print(f"Chat ready on http://{settings.host}:{settings.port} (backend {assistant.llm.name})", flush=True)
+    import gradio as gr
+
+    demo.launch(
+        server_name=settings.host,
+        server_port=settings.port,
+        share=False,
+        auth=auth or None,
+        allowed_paths=[],
+        show_error=False,
+        theme=gr.themes.Soft(),
+        css=ui.CSS,
+        js=ui.JS,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

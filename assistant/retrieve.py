@@ -82,17 +82,7 @@ class Calibration:
 # ---------------------------------------------------------------- text helpers
 
 STOP = set(
-    """a an the and or of to in on for by with from at as is are was were be been being do does did done
-    what which who whom whose when where why how must should shall will would can could may might
-    measure measures item items plan plans say says said tell me about please list show give all any
-    their its it this that these those there they them he she we you i our your my mine
-    responsible responsibility responsibilities task tasks job jobs role roles involved involve involves
-    assigned assign work working concern concerns concerning related relate relates regarding
-    and also too else other others together jointly both each either neither only just what's
-    ministry department administration office commission agency agencies have has had having under
-    duty duties handle handles handling need needs needed required require requires expected supposed
-    charge undertake undertakes carry carries out part play plays doing get gets got so then now
-    know want like see find mention mentions mentioned name names named""".split()
+    ["a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "by", "with", "from", "at", "as", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "done", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "must", "should", "shall", "will", "would", "can", "could", "may", "might", "measure", "measures", "item", "items", "plan", "plans", "say", "says", "said", "tell", "me", "about", "please", "list", "show", "give", "all", "any", "their", "its", "it", "this", "that", "these", "those", "there", "they", "them", "he", "she", "we", "you", "i", "our", "your", "my", "mine", "responsible", "responsibility", "responsibilities", "task", "tasks", "job", "jobs", "role", "roles", "involved", "involve", "involves", "assigned", "assign", "work", "working", "concern", "concerns", "concerning", "related", "relate", "relates", "regarding", "and", "also", "too", "else", "other", "others", "together", "jointly", "both", "each", "either", "neither", "only", "just", "what's", "ministry", "department", "administration", "office", "commission", "agency", "agencies", "have", "has", "had", "having", "under", "duty", "duties", "handle", "handles", "handling", "need", "needs", "needed", "required", "require", "requires", "expected", "supposed", "charge", "undertake", "undertakes", "carry", "carries", "out", "part", "play", "plays", "doing", "get", "gets", "got", "so", "then", "now", "know", "want", "like", "see", "find", "mention", "mentions", "mentioned", "name", "names", "named"]
 )
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
@@ -128,13 +118,17 @@ _INJECTION = re.compile(
     re.I,
 )
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
-_LEAD = re.compile(r"\b(?:lead|leads|leading|led|in charge|primarily responsible|main responsib\w*|first[- ]listed)\b", re.I)
+_LEAD = re.compile(
+    r"\b(?:lead|leads|leading|led|in charge|primarily responsible|main responsib\w*|first[- ]listed)\b", re.I
+)
 _FOLLOWUP = re.compile(
     r"^\s*(?:and|also|what about|how about|and what about|same for|what of)\b|\b(?:it|its|this|that|those|these|them|"
     r"the same|this measure|that measure|those measures|these measures|of those|of them)\b",
     re.I,
 )
-_GROUP = re.compile(r"\bmeasures\b|\bwhich ones\b|\ball (?:the )?(?:measures|items)\b|\bwhat does the plan say about\b", re.I)
+_GROUP = re.compile(
+    r"\bmeasures\b|\bwhich ones\b|\ball (?:the )?(?:measures|items)\b|\bwhat does the plan say about\b", re.I
+)
 _SECTION_REF = re.compile(r"\bsection\s+([IVX]+|\d)\b", re.I)
 _ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
 
@@ -295,16 +289,27 @@ class Retriever:
         elif re.search(r"\bobjectives?\b|\bgoals?\b", q) and not self.registry.find(question):
             titles = [s for s in plan.sections if set(terms(s.title)) & set(terms(question))]
             sections = titles if len(titles) == 1 else []
-        if re.search(r"\b(?:date|dated|when)\b|什么时候|日期", q) and re.search(r"\b(?:plan|circular|issued|document)\b", q):
+        if re.search(r"\b(?:date|dated|when)\b|什么时候|日期", q) and re.search(
+            r"\b(?:plan|circular|issued|document)\b", q
+        ):
             facts.append(f"The circular is dated {h.date}.")
-        if re.search(r"document number|doc(?:ument)?\.? no|reference number|文号|circular number|number of the circular", q):
+        if re.search(
+            r"document number|doc(?:ument)?\.? no|reference number|文号|circular number|number of the circular", q
+        ):
             facts.append(f"The circular's document number is {h.document_number}.")
         if re.search(r"how many (?:specific )?measures|number of measures|how many items", q):
             facts.append(f"The plan has {len(plan.measures)} numbered measures in {len(plan.sections)} sections.")
-        if re.search(r"how many sections|what are the (?:\w+ )?sections|list (?:the|all) sections|which sections does", q) and not sections:
+        if (
+            re.search(
+                r"how many sections|what are the (?:\w+ )?sections|list (?:the|all) sections|which sections does", q
+            )
+            and not sections
+        ):
             facts.append(f"The plan has {len(plan.sections)} sections:")
             facts.extend(f"{s.numeral}. {s.title} (measures {s.measures[0]}–{s.measures[-1]})" for s in plan.sections)
-        if re.search(r"addressed|addressees|sent to|distributed to|which agencies (?:receive|got)|how many agencies", q):
+        if re.search(
+            r"addressed|addressees|sent to|distributed to|which agencies (?:receive|got)|how many agencies", q
+        ):
             facts.append(f"The circular is addressed to {len(h.addressees)} agencies: {', '.join(h.addressees)}.")
         if re.search(r"\btitle\b|\bcalled\b|what is (?:this|the) (?:plan|document)\b|\bwhat plan\b", q):
             facts.append(f"The document is the “{h.title}”; the plan is the “{h.plan_title}”.")
@@ -347,8 +352,11 @@ class Retriever:
 
     def _narrow(self, topic: str, hits: list[Hit]) -> list[Hit]:
         """Keep an agency's measures that are about ``topic`` (same scoring as the topic route)."""
-        keep = cut(self.score(topic, [h.measure for h in hits]), self.calibration.for_question(topic),
-                   self.calibration.floor * 0.9)
+        keep = cut(
+            self.score(topic, [h.measure for h in hits]),
+            self.calibration.for_question(topic),
+            self.calibration.floor * 0.9,
+        )
         by_number = {h.measure.number: h for h in hits}
         return [by_number[n] for n in sorted(n for n, _ in keep)]
 
@@ -401,4 +409,3 @@ class Retriever:
             return Retrieval(result.route, abstain="filtered", question=result.question, agencies=result.agencies)
         result.hits = hits
         return result
-

@@ -39,7 +39,9 @@ def calibrate(settings: Settings | None = None, questions_path=QUESTIONS, write:
     ratios = [round(0.5 + 0.025 * i, 3) for i in range(20)]
     # Stage 1: alpha, floor and the single-answer ratio on all but group questions.
     single = [c for c in cases if not c[4]]
-    grid = itertools.product([round(0.1 * i, 2) for i in range(2, 10)], [round(0.3 + 0.025 * i, 3) for i in range(17)], ratios)
+    grid = itertools.product(
+        [round(0.1 * i, 2) for i in range(2, 10)], [round(0.3 + 0.025 * i, 3) for i in range(17)], ratios
+    )
     candidates = [Calibration(a, f, r, r) for a, f, r in grid]
     cal = max(candidates, key=lambda c: (accuracy(c, single), -abs(c.floor - 0.5)))
     # Stage 2: the group ratio on group questions, the rest fixed.

@@ -27,8 +27,16 @@ class Row:
     route: str = ""
 
 
-def score(q: dict, cited: list[int], abstained: bool, text: str, quotes: list[str], plan_text: str,
-          latency_s: float, route: str = "") -> Row:
+def score(
+    q: dict,
+    cited: list[int],
+    abstained: bool,
+    text: str,
+    quotes: list[str],
+    plan_text: str,
+    latency_s: float,
+    route: str = "",
+) -> Row:
     """Score one answer against one question of the eval set."""
     expected = set(q.get("expected_measures", []))
     ok = expected | set(q.get("allowed_measures", []))
@@ -43,8 +51,23 @@ def score(q: dict, cited: list[int], abstained: bool, text: str, quotes: list[st
     recall = len(got & expected) / len(expected) if expected else None
     precision = len(got & ok) / len(got) if got else None
     faithful = sum(1 for quote in quotes if " ".join(quote.split()) in plan_text)
-    return Row(q["id"], q.get("category", ""), q["question"], sorted(expected), sorted(got), abstained,
-               expect_abstain, strict, recall, precision, missing, len(quotes), faithful, latency_s, route)
+    return Row(
+        q["id"],
+        q.get("category", ""),
+        q["question"],
+        sorted(expected),
+        sorted(got),
+        abstained,
+        expect_abstain,
+        strict,
+        recall,
+        precision,
+        missing,
+        len(quotes),
+        faithful,
+        latency_s,
+        route,
+    )
 
 
 def _mean(values) -> float | None:

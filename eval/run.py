@@ -28,8 +28,9 @@ def load_questions(path: Path = QUESTIONS) -> list[dict]:
     return rows
 
 
-def run_ours(questions: list[dict], settings: Settings, llm: str | None, retrieval_only: bool,
-             progress: bool = True) -> list[Row]:
+def run_ours(
+    questions: list[dict], settings: Settings, llm: str | None, retrieval_only: bool, progress: bool = True
+) -> list[Row]:
     """Answer every question with our assistant and score it."""
     from tqdm import tqdm
 
@@ -42,8 +43,18 @@ def run_ours(questions: list[dict], settings: Settings, llm: str | None, retriev
     rows = []
     for q in tqdm(questions, desc="ours", disable=not progress, file=sys.stderr):
         a = assistant.ask(q["question"], q.get("history") or [])
-        rows.append(score(q, [c.measure for c in a.citations], a.abstained, a.text,
-                          [c.quote for c in a.citations], plan_text, a.timings["total_s"], a.route))
+        rows.append(
+            score(
+                q,
+                [c.measure for c in a.citations],
+                a.abstained,
+                a.text,
+                [c.quote for c in a.citations],
+                plan_text,
+                a.timings["total_s"],
+                a.route,
+            )
+        )
     return rows
 
 
@@ -62,8 +73,14 @@ def run_baseline(questions: list[dict], settings: Settings, progress: bool = Tru
     return rows
 
 
-def evaluate(questions_path: Path = QUESTIONS, llm: str | None = None, retrieval_only: bool = False,
-             baseline: bool = True, settings: Settings | None = None, progress: bool = True) -> dict:
+def evaluate(
+    questions_path: Path = QUESTIONS,
+    llm: str | None = None,
+    retrieval_only: bool = False,
+    baseline: bool = True,
+    settings: Settings | None = None,
+    progress: bool = True,
+) -> dict:
     """The whole run as one JSON-able dict: summary, per category, per-question rows."""
     settings = settings or Settings.from_env()
     questions = load_questions(questions_path)
@@ -79,7 +96,9 @@ def evaluate(questions_path: Path = QUESTIONS, llm: str | None = None, retrieval
     if baseline:
         base = run_baseline(questions, settings, progress)
         result["baseline"] = {
-            "summary": aggregate(base), "categories": by_category(base), "rows": [r.__dict__ for r in base]
+            "summary": aggregate(base),
+            "categories": by_category(base),
+            "rows": [r.__dict__ for r in base],
         }
     result["seconds"] = round(time.perf_counter() - t0, 1)
     return result
@@ -98,8 +117,17 @@ def check_thresholds(result: dict, path: Path = THRESHOLDS) -> list[str]:
     return failures
 
 
-METRICS = ["strict_accuracy", "citation_recall", "citation_precision", "f1", "abstention_accuracy",
-           "false_abstention_rate", "quote_faithfulness", "latency_p50_s", "latency_p95_s"]
+METRICS = [
+    "strict_accuracy",
+    "citation_recall",
+    "citation_precision",
+    "f1",
+    "abstention_accuracy",
+    "false_abstention_rate",
+    "quote_faithfulness",
+    "latency_p50_s",
+    "latency_p95_s",
+]
 
 
 def _fmt(v) -> str:
@@ -109,22 +137,42 @@ def _fmt(v) -> str:
 def report_markdown(result: dict) -> str:
     """A readable report: overall, per category, failing questions."""
     ours, base = result["ours"], result.get("baseline")
-    lines = [f"# Eval report ({result['mode']}, llm: {result['llm']})", "",
-             f"{ours['summary']['questions']} questions from `{result['questions_file']}`; run took {result['seconds']} s.",
-             "", "## Overall", "", "| metric | ours | tutorial baseline |", "| --- | --- | --- |"]
+    lines = [
+        f"# Eval report ({result['mode']}, llm: {result['llm']})",
+        "",
+        f"{ours['summary']['questions']} questions from `{result['questions_file']}`; run took {result['seconds']} s.",
+        "",
+        "## Overall",
+        "",
+        "| metric | ours | tutorial baseline |",
+        "| --- | --- | --- |",
+    ]
     for m in METRICS:
         lines.append(f"| {m} | {_fmt(ours['summary'][m])} | {_fmt(base['summary'][m]) if base else '–'} |")
-    lines += ["", "## Strict accuracy by category", "", "| category | n | ours | baseline |", "| --- | --- | --- | --- |"]
+    lines += [
+        "",
+        "## Strict accuracy by category",
+        "",
+        "| category | n | ours | baseline |",
+        "| --- | --- | --- | --- |",
+    ]
     for cat, agg in ours["categories"].items():
         b = base["categories"][cat]["strict_accuracy"] if base else None
         lines.append(f"| {cat} | {agg['questions']} | {_fmt(agg['strict_accuracy'])} | {_fmt(b)} |")
     failing = [r for r in ours["rows"] if not r["strict"]]
-    lines += ["", f"## Failing questions ({len(failing)})", "",
-              "| id | question | expected | cited | abstained | missing phrases |", "| --- | --- | --- | --- | --- | --- |"]
+    lines += [
+        "",
+        f"## Failing questions ({len(failing)})",
+        "",
+        "| id | question | expected | cited | abstained | missing phrases |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for r in failing:
         exp = "abstain" if r["expect_abstain"] else r["expected"]
         q = r["question"].replace("|", "\\|")[:90]
-        lines.append(f"| {r['id']} | {q} | {exp} | {r['cited']} | {r['abstained']} | {', '.join(r['missing_phrases'])} |")
+        lines.append(
+            f"| {r['id']} | {q} | {exp} | {r['cited']} | {r['abstained']} | {', '.join(r['missing_phrases'])} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -169,8 +217,13 @@ def compare(old: dict, new: dict) -> dict:
         prev = before.get(r["id"])
         if prev is None or prev["strict"] == r["strict"]:
             continue
-        entry = {"id": r["id"], "question": r["question"], "expected": r["expected"],
-                 "before": prev["cited"], "after": r["cited"]}
+        entry = {
+            "id": r["id"],
+            "question": r["question"],
+            "expected": r["expected"],
+            "before": prev["cited"],
+            "after": r["cited"],
+        }
         (improved if r["strict"] else regressed).append(entry)
     delta = {m: (old["ours"]["summary"][m], new["ours"]["summary"][m]) for m in METRICS}
     return {"regressed": regressed, "improved": improved, "metrics": delta}

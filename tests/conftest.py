@@ -67,3 +67,60 @@ def real_index_dir(tmp_path_factory) -> Path:
 @pytest.fixture
 def real_settings(real_index_dir) -> Settings:
     return Settings(data_dir=real_index_dir, index_dir=real_index_dir / "index", llm="fake/echo")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 180.0, proc=None) -> None:
+    import time
+    import urllib.request
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(url)
+
+
+def start_app(index_dir: Path, data_dir: Path, llm: str, extra_env: dict | None = None):
+    """Start ``app.py`` on a free loopback port; returns (process, url, log path)."""
+    import os
+    import subprocess
+    import sys
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "IPPLAN_INDEX_DIR": str(index_dir),
+        "IPPLAN_DATA_DIR": str(data_dir),
+        "IPPLAN_LLM": llm,
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        **(extra_env or {}),
+    }
+    log = data_dir / "app.log"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_http(url, proc=proc)
+    except Exception:
+        proc.kill()
+        raise RuntimeError(log.read_text()) from None
+    return proc, url, log

@@ -46,8 +46,13 @@ def test_lookup_route(retriever, question, numbers):
 
 @pytest.mark.parametrize(
     "question",
-    ["What must Customs do?", "What does GAC do?", "海关总署负责什么？", "What does the Genral Administration of Customs do?",
-     "What does the General Administration of Customs have to do?"],
+    [
+        "What must Customs do?",
+        "What does GAC do?",
+        "海关总署负责什么？",
+        "What does the Genral Administration of Customs do?",
+        "What does the General Administration of Customs have to do?",
+    ],
 )
 def test_customs_alias_family_exactly_32_33(retriever, question):
     r = retriever.retrieve(question)
@@ -106,7 +111,10 @@ def test_followup_pronoun_to_measure(assistant):
 
 
 def test_followup_from_assistant_citations(retriever):
-    history = [{"role": "user", "content": "Which measure mentions Escort?"}, {"role": "assistant", "content": "[40] ..."}]
+    history = [
+        {"role": "user", "content": "Which measure mentions Escort?"},
+        {"role": "assistant", "content": "[40] ..."},
+    ]
     assert retriever.retrieve("Who is responsible for it?", history).numbers == [40]
 
 
