@@ -81,9 +81,20 @@ class Calibration:
 
 # ---------------------------------------------------------------- text helpers
 
-STOP = set(
-    ["a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "by", "with", "from", "at", "as", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "done", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "must", "should", "shall", "will", "would", "can", "could", "may", "might", "measure", "measures", "item", "items", "plan", "plans", "say", "says", "said", "tell", "me", "about", "please", "list", "show", "give", "all", "any", "their", "its", "it", "this", "that", "these", "those", "there", "they", "them", "he", "she", "we", "you", "i", "our", "your", "my", "mine", "responsible", "responsibility", "responsibilities", "task", "tasks", "job", "jobs", "role", "roles", "involved", "involve", "involves", "assigned", "assign", "work", "working", "concern", "concerns", "concerning", "related", "relate", "relates", "regarding", "and", "also", "too", "else", "other", "others", "together", "jointly", "both", "each", "either", "neither", "only", "just", "what's", "ministry", "department", "administration", "office", "commission", "agency", "agencies", "have", "has", "had", "having", "under", "duty", "duties", "handle", "handles", "handling", "need", "needs", "needed", "required", "require", "requires", "expected", "supposed", "charge", "undertake", "undertakes", "carry", "carries", "out", "part", "play", "plays", "doing", "get", "gets", "got", "so", "then", "now", "know", "want", "like", "see", "find", "mention", "mentions", "mentioned", "name", "names", "named"]
-)
+_STOP_WORDS = """
+a an the and or of to in on for by with from at as is are was were be been being do does did done
+what which who whom whose when where why how must should shall will would can could may might
+measure measures item items plan plans say says said tell me about please list show give all any
+their its it this that these those there they them he she we you i our your my mine responsible
+responsibility responsibilities task tasks job jobs role roles involved involve involves assigned
+assign work working concern concerns concerning related relate relates regarding and also too else
+other others together jointly both each either neither only just what's ministry department
+administration office commission agency agencies have has had having under duty duties handle
+handles handling need needs needed required require requires expected supposed charge undertake
+undertakes carry carries out part play plays doing get gets got so then now know want like see find
+mention mentions mentioned name names named
+"""
+STOP = frozenset(_STOP_WORDS.split())  # function words and words every question about the plan uses
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 

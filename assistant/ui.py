@@ -96,7 +96,8 @@ def footer(backend: str, index_version: str, measures: int) -> str:
 
 
 CSS = """
-.src-card { border: 1px solid #d0d7de; border-radius: 8px; padding: 8px 10px; margin: 6px 0; transition: background .3s; }
+.src-card { border: 1px solid #d0d7de; border-radius: 8px; padding: 8px 10px; margin: 6px 0;
+            transition: background .3s; }
 .src-card:target, .src-card.hl { background: #fff3bf; border-color: #f08c00; }
 .src-head { font-size: 0.95em; } .src-lead, .src-co { font-size: 0.85em; color: #57606a; }
 .src-text { margin: 6px 0 0 0; padding-left: 8px; border-left: 3px solid #8c959f; }

@@ -110,13 +110,10 @@ def start_app(index_dir: Path, data_dir: Path, llm: str, extra_env: dict | None 
     }
     log = data_dir / "app.log"
     data_dir.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py"), "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=open(log, "w"),
-        stderr=subprocess.STDOUT,
-    )
+    with open(log, "w") as out:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py"), "--port", str(port)], env=env, cwd=ROOT, stdout=out, stderr=out
+        )
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_http(url, proc=proc)
