@@ -119,6 +119,20 @@ def check_sentence(raw: str, measure: Measure, allowed: set[int]) -> str | None:
     return f"{text} {marker}."
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+_TAG = re.compile(r"</?[A-Za-z][^<>]{0,300}>")
+
+
+def clean_question(question: str) -> str:
+    """Drop terminal escapes, HTML/script tags and control characters; keep every script's letters.
+
+    ``"<b>What</b> must Customs do?\x1b[31m" -> "What must Customs do?"``
+    """
+    question = _TAG.sub(" ", _ANSI.sub("", question))
+    question = "".join(ch if ch.isprintable() else " " for ch in question)
+    return " ".join(question.split())
+
+
 def extractive_sentence(measure: Measure) -> str:
     """A sentence built from the measure itself: lead agency + its first clause."""
     clause = re.split(r",\s|;\s", measure.text, maxsplit=1)[0].rstrip(".")
@@ -177,7 +191,7 @@ class Assistant:
         if len(question) > limit:
             notice = prompts.TRUNCATED.format(n=len(question), limit=limit)
             question = question[:limit]
-        question = "".join(ch for ch in question if ch.isprintable() or ch in "\n\t")
+        question = clean_question(question)
         result = self.retriever.retrieve(question, history, filters)
         timings = {"retrieval_s": round(result.seconds, 4)}
         parts: list[str] = []

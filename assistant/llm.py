@@ -64,6 +64,8 @@ class FakeLLM(LLM):
 def _echo(prompt: str) -> str:
     """``Measure [7] (...):\\nFurther complete work ...`` -> ``It requires to further complete work ... [7]``."""
     head, _, rest = prompt.partition("\n")
+    if "[" not in head:
+        return "OK."
     number = head.split("[", 1)[1].split("]", 1)[0]
     clause = rest.split(",", 1)[0].split("\n", 1)[0].rstrip(".")
     return f"It requires the responsible agencies to {clause[:1].lower()}{clause[1:]} [{number}]."
@@ -128,6 +130,8 @@ def _require(module: str, package: str) -> None:
 
 def _llamacpp(model: str, settings: Settings) -> LLM:
     path = Path(model) if model.endswith(".gguf") else smollm2_path()
+    if not path.exists():
+        raise BackendError(f"GGUF model {path} not found.")
     return LlamaCppLLM(path, threads=settings.llm_threads, name=f"llamacpp/{model}")
 
 

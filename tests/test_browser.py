@@ -26,8 +26,14 @@ def test_chat_in_real_browser(real_index_dir, tmp_path):
             browser = p.chromium.launch(
                 executable_path=CHROMIUM,
                 headless=True,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--disable-sync", "--no-first-run"],
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                ],
             )
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(url)

@@ -1,0 +1,202 @@
+"""Benchmark: index build (cold, no-op), retrieval, first text, full answer, tokens/s, peak RSS —
+ours and the tutorial baseline, each in its own process, in the same run. Prints figures; it
+asserts nothing (speed targets are reported, not tested)."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from index.config import REPO_ROOT, Settings
+
+QUESTIONS = [
+    "What must Customs do?",
+    "What does measure 7 say?",
+    "Which measure ranks cities by work registration?",
+    "Which measures concern courts and trials?",
+    "What do measures 14 and 15 say?",
+    "What does the Ministry of Culture have to do?",
+    "Which measure mentions the Escort campaign?",
+    "What must the police do?",
+    "Which measures concern agriculture?",
+    "What do the Ministry of Education and SIPO do together?",
+    "What does the Ministry of Health do?",
+    "Which measure involves ten provinces?",
+    "Which measure revises the Patent Law?",
+    "What does the Supreme People's Court do?",
+    "What is the capital of France?",
+    "When was the circular issued?",
+    "Which measures concern national defense patents?",
+    "What does the Ministry of Justice do?",
+    "Which measure promotes genuine software in government organs?",
+    "What must the Ministry of Foreign Affairs do?",
+]
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))], 4)
+
+
+def _rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def part_ours(llm: str | None) -> dict:
+    """Our pipeline: routed retrieval, one model sentence per measure, streaming."""
+    from assistant.answer import Assistant
+
+    settings = Settings.from_env()
+    t0 = time.perf_counter()
+    assistant = Assistant.open(settings, llm=llm)
+    load_s = time.perf_counter() - t0
+    assistant.ask("warm-up: what must Customs do?")
+    retrieval, first, full, small = [], [], [], []
+    for q in QUESTIONS:
+        r = assistant.retriever.retrieve(q)
+        retrieval.append(r.seconds)
+        t = time.perf_counter()
+        first_s = None
+        for event in assistant.stream(q):
+            if first_s is None:
+                first_s = time.perf_counter() - t
+            if event.kind == "done":
+                total = time.perf_counter() - t
+                if len(event.answer.citations) <= 4:
+                    small.append(total)
+        first.append(first_s)
+        full.append(total)
+    tokens, gen_s = _tokens_per_second(assistant)
+    return {
+        "model_load_s": round(load_s, 2),
+        "retrieval_p50_s": _pct(retrieval, 0.5),
+        "retrieval_p95_s": _pct(retrieval, 0.95),
+        "first_text_p50_s": _pct(first, 0.5),
+        "first_text_p95_s": _pct(first, 0.95),
+        "answer_p50_s": _pct(full, 0.5),
+        "answer_p95_s": _pct(full, 0.95),
+        "answer_le4_measures_p50_s": _pct(small, 0.5) if small else None,
+        "tokens_per_s": round(tokens / gen_s, 1) if gen_s else None,
+        "peak_rss_mb": _rss_mb(),
+    }
+
+
+def _tokens_per_second(assistant) -> tuple[int, float]:
+    """Raw model throughput on five single-measure prompts (stream pieces ~ tokens)."""
+    if assistant.llm is None:
+        return 0, 0.0
+    plan = assistant.retriever.plan
+    count, t = 0, time.perf_counter()
+    for n in (7, 32, 40, 52, 90):
+        count += sum(1 for _ in assistant.llm.stream(assistant._messages(plan.measure(n), ""), max_tokens=60))
+    return count, time.perf_counter() - t
+
+
+def part_baseline(llm: str | None) -> dict:
+    """The tutorial pipeline: 1000/200 chunks, top-4, all four chunks stuffed into one prompt."""
+    from assistant.llm import load_llm
+    from eval.baseline import TutorialRAG
+
+    settings = Settings.from_env()
+    t0 = time.perf_counter()
+    rag = TutorialRAG(settings)
+    model = load_llm(llm or settings.llm, settings)
+    load_s = time.perf_counter() - t0
+    retrieval, first, full = [], [], []
+    for q in QUESTIONS:
+        t = time.perf_counter()
+        got = rag.ask(q)
+        retrieval.append(got.seconds)
+        context = "\n\n".join(got.chunks)
+        messages = [
+            {"role": "system", "content": "Answer the question from the context. Cite measure numbers like [7]."},
+            {"role": "user", "content": f"Context:\n{context[:3500]}\n\nQuestion: {q}"},
+        ]
+        first_s = None
+        for _ in model.stream(messages, max_tokens=200):
+            if first_s is None:
+                first_s = time.perf_counter() - t
+        first.append(first_s or time.perf_counter() - t)
+        full.append(time.perf_counter() - t)
+    return {
+        "model_load_s": round(load_s, 2),
+        "retrieval_p50_s": _pct(retrieval, 0.5),
+        "retrieval_p95_s": _pct(retrieval, 0.95),
+        "first_text_p50_s": _pct(first, 0.5),
+        "first_text_p95_s": _pct(first, 0.95),
+        "answer_p50_s": _pct(full, 0.5),
+        "answer_p95_s": _pct(full, 0.95),
+        "answer_le4_measures_p50_s": None,
+        "tokens_per_s": None,
+        "peak_rss_mb": _rss_mb(),
+    }
+
+
+def _child(part: str, llm: str | None, env: dict) -> dict:
+    cmd = [sys.executable, "-m", "eval.bench", part] + ([llm] if llm else [])
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO_ROOT)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _index_build(env: dict) -> dict:
+    """Cold build (fresh directory, model load included) and the no-op that follows, in new processes."""
+    figures = {}
+    for name in ("cold", "noop"):
+        t = time.perf_counter()
+        out = subprocess.run(
+            [sys.executable, "-m", "index", "build", "--quiet"], capture_output=True, text=True, env=env, cwd=REPO_ROOT
+        )
+        if out.returncode != 0:
+            raise RuntimeError(out.stderr)
+        figures[f"index_{name}_process_s"] = round(time.perf_counter() - t, 2)
+        figures[f"index_{name}_build_s"] = float(out.stdout.split(", ")[1].rstrip("s"))
+    return figures
+
+
+def bench(out: Path, llm: str | None = None) -> dict:
+    """Run everything; write ``bench.json`` and ``bench.md`` under ``out``."""
+    with tempfile.TemporaryDirectory(prefix="ipplan-bench-") as tmp:
+        env = {**os.environ, "IPPLAN_DATA_DIR": tmp, "IPPLAN_INDEX_DIR": str(Path(tmp) / "index")}
+        index = _index_build(env)
+        ours = _child("ours", llm, env)
+        base = _child("baseline", llm, env)
+    ratios = {
+        k: round(base[k] / ours[k], 2) for k in ours if isinstance(ours.get(k), float) and base.get(k) and ours[k]
+    }
+    result = {
+        "llm": llm or Settings.from_env().llm,
+        "questions": len(QUESTIONS),
+        "index": index,
+        "ours": ours,
+        "baseline": base,
+        "baseline_over_ours": ratios,
+        "cpu_count": os.cpu_count(),
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.json").write_text(json.dumps(result, indent=1))
+    lines = [
+        f"# Benchmark ({result['llm']}, {len(QUESTIONS)} questions, {os.cpu_count()} CPUs)",
+        "",
+        "| index | seconds |",
+        "| --- | --- |",
+    ] + [f"| {k} | {v} |" for k, v in index.items()]
+    lines += ["", "| metric | ours | tutorial baseline | baseline / ours |", "| --- | --- | --- | --- |"]
+    for k in ours:
+        lines.append(f"| {k} | {ours[k]} | {base.get(k)} | {ratios.get(k, '–')} |")
+    (out / "bench.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return result
+
+
+if __name__ == "__main__":  # child-process entry: python -m eval.bench ours|baseline [llm]
+    part, llm_spec = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else None)
+    figures = part_ours(llm_spec) if part == "ours" else part_baseline(llm_spec)
+    print(json.dumps(figures))
