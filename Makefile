@@ -30,7 +30,7 @@ system:
 	  else echo "Install Debian's chromium (sudo apt-get install chromium) for the browser test"; fi; }
 
 run: setup
-	$(BIN)/python app.py
+	$(BIN)/python app.py $(ARGS)
 
 index: setup
 	$(BIN)/python -m index build
