@@ -25,6 +25,7 @@ class Row:
     faithful_quotes: int = 0
     latency_s: float = 0.0
     route: str = ""
+    model_sentences: int = 0  # sentences the LLM wrote that passed the guard (the rest are extractive)
 
 
 def score(
@@ -99,6 +100,7 @@ def aggregate(rows: list[Row]) -> dict:
         "abstention_accuracy": _mean(float(r.abstained == r.expect_abstain) for r in rows),
         "false_abstention_rate": _mean(float(r.abstained) for r in answerable) if answerable else 0.0,
         "quote_faithfulness": round(sum(r.faithful_quotes for r in rows) / quotes, 4) if quotes else 1.0,
+        "model_sentence_share": round(sum(r.model_sentences for r in rows) / quotes, 4) if quotes else 0.0,
         "latency_p50_s": _pct(latencies, 0.5),
         "latency_p95_s": _pct(latencies, 0.95),
     }
