@@ -76,3 +76,44 @@ def test_doctor(real_index_dir):
         timeout=300,
     )
     assert broken.returncode == 1 and "FAIL llm backend" in broken.stdout
+
+
+def test_hanging_backend_times_out_and_falls_back(real_settings):
+    """A server that accepts connections and never answers: bounded by IPPLAN_LLM_TIMEOUT_S."""
+    import socket
+    import threading
+    import time
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])  # keep it open, say nothing
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        port = server.getsockname()[1]
+        settings = Settings(**{**real_settings.__dict__, "openai_base_url": f"http://127.0.0.1:{port}/v1",
+                               "llm_timeout_s": 1.5})
+        assistant = Assistant(Retriever.open(settings), load_llm("openai/slow", settings))
+        t = time.perf_counter()
+        answer = assistant.ask("What must Customs do?")
+        elapsed = time.perf_counter() - t
+        assert [c.measure for c in answer.citations] == [32, 33] and "did not answer" in answer.notice
+        assert answer.timings["llm_calls"] == 1  # one timed-out call, then extractive for every measure
+        assert elapsed < 10  # bounded: one 1.5 s timeout, not one per measure
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        server.close()
