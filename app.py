@@ -171,13 +171,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    from assistant.llm import BackendError
-    from index.build import IndexBuildError
+    from assistant.cli import open_assistant
 
-    try:
-        assistant = Assistant.open(settings)
-    except (IndexBuildError, BackendError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    if (assistant := open_assistant(settings)) is None:
         return 2
     demo = build_app(assistant)
     demo.queue(default_concurrency_limit=4, max_size=64)

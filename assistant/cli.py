@@ -20,19 +20,25 @@ def _read_history(path: Path | None) -> list[dict]:
     return data
 
 
-def cmd_ask(args) -> int:
+def open_assistant(settings: Settings):
+    """The assistant, or None after printing an actionable error (index or backend problem)."""
     from assistant.answer import Assistant
     from assistant.llm import BackendError
     from index.build import IndexBuildError
 
+    try:
+        return Assistant.open(settings)
+    except (IndexBuildError, BackendError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+def cmd_ask(args) -> int:
     settings = Settings.from_env(llm=args.llm)
     if not args.question and not args.batch:
         print("error: give a question or --batch FILE.jsonl", file=sys.stderr)
         return 2
-    try:
-        assistant = Assistant.open(settings)
-    except (IndexBuildError, BackendError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    if (assistant := open_assistant(settings)) is None:
         return 2
     if args.batch:
         with open(args.batch, encoding="utf-8") as fh:

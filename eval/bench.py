@@ -73,6 +73,10 @@ def part_ours(llm: str | None) -> dict:
         first.append(first_s)
         full.append(total)
     tokens, gen_s = _tokens_per_second(assistant)
+    return _figures(load_s, retrieval, first, full, small, round(tokens / gen_s, 1) if gen_s else None)
+
+
+def _figures(load_s, retrieval, first, full, small, tokens_per_s) -> dict:
     return {
         "model_load_s": round(load_s, 2),
         "retrieval_p50_s": _pct(retrieval, 0.5),
@@ -82,7 +86,7 @@ def part_ours(llm: str | None) -> dict:
         "answer_p50_s": _pct(full, 0.5),
         "answer_p95_s": _pct(full, 0.95),
         "answer_le4_measures_p50_s": _pct(small, 0.5) if small else None,
-        "tokens_per_s": round(tokens / gen_s, 1) if gen_s else None,
+        "tokens_per_s": tokens_per_s,
         "peak_rss_mb": _rss_mb(),
     }
 
@@ -124,18 +128,7 @@ def part_baseline(llm: str | None) -> dict:
                 first_s = time.perf_counter() - t
         first.append(first_s or time.perf_counter() - t)
         full.append(time.perf_counter() - t)
-    return {
-        "model_load_s": round(load_s, 2),
-        "retrieval_p50_s": _pct(retrieval, 0.5),
-        "retrieval_p95_s": _pct(retrieval, 0.95),
-        "first_text_p50_s": _pct(first, 0.5),
-        "first_text_p95_s": _pct(first, 0.95),
-        "answer_p50_s": _pct(full, 0.5),
-        "answer_p95_s": _pct(full, 0.95),
-        "answer_le4_measures_p50_s": None,
-        "tokens_per_s": None,
-        "peak_rss_mb": _rss_mb(),
-    }
+    return _figures(load_s, retrieval, first, full, [], None)
 
 
 def _child(part: str, llm: str | None, env: dict) -> dict:

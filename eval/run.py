@@ -125,6 +125,7 @@ METRICS = [
     "abstention_accuracy",
     "false_abstention_rate",
     "quote_faithfulness",
+    "model_sentence_share",
     "latency_p50_s",
     "latency_p95_s",
 ]

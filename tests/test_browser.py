@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -49,6 +50,14 @@ def test_chat_in_real_browser(real_index_dir, tmp_path):
             text = sources.inner_text()
             assert "Improve the customs IPR protection filling system" in text
             assert "Improve the mechanism of cooperation with IPR holders" in text
+
+            page.get_by_role("button", name="Like", exact=True).first.click()  # thumbs up -> feedback log
+            log_path = tmp_path / "data" / "feedback.jsonl"
+            expect(page.get_by_text("feedback was recorded")).to_be_visible(timeout=15_000)
+            (record,) = [json.loads(line) for line in log_path.read_text().splitlines()]
+            assert record["rating"] == "up" and record["citations"] == [32, 33]
+            assert record["question"] == "What must Customs do?" and record["backend"] == "llamacpp/smollm2"
+            assert record["index_version"] and record["timestamp"]
 
             chat.locator("a[href='#m-33']").first.hover()  # hovering a citation highlights its source
             expect(page.locator("#m-33")).to_have_class("src-card hl")

@@ -102,8 +102,9 @@ def test_hanging_backend_times_out_and_falls_back(real_settings):
     thread.start()
     try:
         port = server.getsockname()[1]
-        settings = Settings(**{**real_settings.__dict__, "openai_base_url": f"http://127.0.0.1:{port}/v1",
-                               "llm_timeout_s": 1.5})
+        settings = Settings(
+            **{**real_settings.__dict__, "openai_base_url": f"http://127.0.0.1:{port}/v1", "llm_timeout_s": 1.5}
+        )
         assistant = Assistant(Retriever.open(settings), load_llm("openai/slow", settings))
         t = time.perf_counter()
         answer = assistant.ask("What must Customs do?")
