@@ -58,6 +58,7 @@ def part_ours(llm: str | None) -> dict:
     load_s = time.perf_counter() - t0
     assistant.ask("warm-up: what must Customs do?")
     retrieval, first, full, small = [], [], [], []
+    sentences = {"model": 0, "extractive": 0}
     for q in QUESTIONS:
         r = assistant.retriever.retrieve(q)
         retrieval.append(r.seconds)
@@ -68,12 +69,16 @@ def part_ours(llm: str | None) -> dict:
                 first_s = time.perf_counter() - t
             if event.kind == "done":
                 total = time.perf_counter() - t
+                for c in event.answer.citations:
+                    sentences[c.source] += 1
                 if len(event.answer.citations) <= 4:
                     small.append(total)
         first.append(first_s)
         full.append(total)
     tokens, gen_s = _tokens_per_second(assistant)
-    return _figures(load_s, retrieval, first, full, small, round(tokens / gen_s, 1) if gen_s else None)
+    figures = _figures(load_s, retrieval, first, full, small, round(tokens / gen_s, 1) if gen_s else None)
+    figures["model_sentence_share"] = round(sentences["model"] / max(1, sum(sentences.values())), 3)
+    return figures
 
 
 def _figures(load_s, retrieval, first, full, small, tokens_per_s) -> dict:
