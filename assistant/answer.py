@@ -247,6 +247,7 @@ class Assistant:
             sentence = sentence or extractive_sentence(m)
             role = f" *({hit.role})*" if hit.role else ""
             yield emit(f"\n**[{m.number}]**{role} {sentence}\n{quote_block(hit)}\n")
+            timings.setdefault("first_sentence_s", round(time.perf_counter() - t0, 4))
             quote = m.text
             assert quote in m.text  # quotes come from the plan, never from the model
             citations.append(Citation(m.number, quote, list(m.agencies), m.section, m.lead_agency or "", source))

@@ -57,7 +57,7 @@ def part_ours(llm: str | None) -> dict:
     assistant = Assistant.open(settings, llm=llm)
     load_s = time.perf_counter() - t0
     assistant.ask("warm-up: what must Customs do?")
-    retrieval, first, full, small = [], [], [], []
+    retrieval, first, full, small, first_sentence = [], [], [], [], []
     sentences = {"model": 0, "extractive": 0}
     for q in QUESTIONS:
         r = assistant.retriever.retrieve(q)
@@ -71,12 +71,16 @@ def part_ours(llm: str | None) -> dict:
                 total = time.perf_counter() - t
                 for c in event.answer.citations:
                     sentences[c.source] += 1
+                if "first_sentence_s" in event.answer.timings:
+                    first_sentence.append(event.answer.timings["first_sentence_s"])
                 if len(event.answer.citations) <= 4:
                     small.append(total)
         first.append(first_s)
         full.append(total)
     tokens, gen_s = _tokens_per_second(assistant)
     figures = _figures(load_s, retrieval, first, full, small, round(tokens / gen_s, 1) if gen_s else None)
+    figures["first_cited_sentence_p50_s"] = _pct(first_sentence, 0.5)
+    figures["first_cited_sentence_p95_s"] = _pct(first_sentence, 0.95)
     figures["model_sentence_share"] = round(sentences["model"] / max(1, sum(sentences.values())), 3)
     return figures
 
@@ -97,14 +101,22 @@ def _figures(load_s, retrieval, first, full, small, tokens_per_s) -> dict:
 
 
 def _tokens_per_second(assistant) -> tuple[int, float]:
-    """Raw model throughput on five single-measure prompts (stream pieces ~ tokens)."""
+    """Decode throughput on five single-measure prompts: tokens after the first / time after the first
+    (prompt evaluation excluded; it shows in first-sentence time). Stream pieces ~ tokens."""
     if assistant.llm is None:
         return 0, 0.0
     plan = assistant.retriever.plan
-    count, t = 0, time.perf_counter()
+    count, decode_s = 0, 0.0
     for n in (7, 32, 40, 52, 90):
-        count += sum(1 for _ in assistant.llm.stream(assistant._messages(plan.measure(n), ""), max_tokens=60))
-    return count, time.perf_counter() - t
+        first, pieces = None, 0
+        for _ in assistant.llm.stream(assistant._messages(plan.measure(n), ""), max_tokens=60):
+            pieces += 1
+            if first is None:
+                first = time.perf_counter()
+        if first is not None and pieces > 1:
+            count += pieces - 1
+            decode_s += time.perf_counter() - first
+    return count, decode_s
 
 
 def part_baseline(llm: str | None) -> dict:
@@ -150,12 +162,16 @@ def _index_build(env: dict) -> dict:
     for name in ("cold", "noop"):
         t = time.perf_counter()
         out = subprocess.run(
-            [sys.executable, "-m", "index", "build", "--quiet"], capture_output=True, text=True, env=env, cwd=REPO_ROOT
+            [sys.executable, "-m", "index", "build", "--quiet", "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=REPO_ROOT,
         )
         if out.returncode != 0:
             raise RuntimeError(out.stderr)
         figures[f"index_{name}_process_s"] = round(time.perf_counter() - t, 2)
-        figures[f"index_{name}_build_s"] = float(out.stdout.split(", ")[1].rstrip("s"))
+        figures[f"index_{name}_build_s"] = round(json.loads(out.stdout)["seconds"], 3)
     return figures
 
 

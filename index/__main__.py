@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     p_build = sub.add_parser("build", parents=[common], help="build the index (a no-op when up to date)")
     p_build.add_argument("--rebuild", action="store_true", help="rebuild even when up to date")
     p_build.add_argument("--quiet", action="store_true", help="no progress output")
+    p_build.add_argument("--json", action="store_true", help="print the result as JSON")
     sub.add_parser("info", parents=[common], help="print what is indexed (JSON)")
     args = parser.parse_args(argv)
     settings = Settings.from_env(source=args.source, index_dir=args.index_dir)
@@ -37,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"[{m.number}] ({m.section}) {m.text}\n    -> {m.responsibility}")
         elif args.command == "build":
             result = build(settings, rebuild=args.rebuild, quiet=args.quiet)
+            if args.json:
+                keys = ("built", "reason", "documents", "seconds")
+                print(json.dumps({k: getattr(result, k) for k in keys}))
+                return 0
             state = "built" if result.built else "up to date (no-op)"
             print(f"Index {state}: {result.documents} documents, {result.seconds:.2f}s ({result.reason}).")
         elif args.command == "info":
