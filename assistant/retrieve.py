@@ -74,7 +74,7 @@ class Calibration:
 
     def for_question(self, question: str) -> Calibration:
         """Group questions keep a wider band below the best hit."""
-        if _GROUP.search(question):
+        if GROUP_QUESTION.search(question):
             return Calibration(self.alpha, self.floor, self.group_ratio, self.group_ratio, self.max_hits)
         return self
 
@@ -137,7 +137,7 @@ _FOLLOWUP = re.compile(
     r"the same|this measure|that measure|those measures|these measures|of those|of them)\b",
     re.I,
 )
-_GROUP = re.compile(
+GROUP_QUESTION = re.compile(
     r"\bmeasures\b|\bwhich ones\b|\ball (?:the )?(?:measures|items)\b|\bwhat does the plan say about\b", re.I
 )
 _SECTION_REF = re.compile(r"\bsection\s+([IVX]+|\d)\b", re.I)

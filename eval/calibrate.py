@@ -10,7 +10,7 @@ import itertools
 import json
 from dataclasses import asdict
 
-from assistant.retrieve import _GROUP, CALIBRATION_FILE, Calibration, Retriever, cut
+from assistant.retrieve import CALIBRATION_FILE, GROUP_QUESTION, Calibration, Retriever, cut
 from eval.run import QUESTIONS, load_questions
 from index.config import Settings
 
@@ -27,7 +27,7 @@ def calibrate(settings: Settings | None = None, questions_path=QUESTIONS, write:
         scored = retriever.score(r.question, list(retriever.plan.measures))
         expected = set(q.get("expected_measures", []))
         ok = expected | set(q.get("allowed_measures", []))
-        cases.append((scored, expected, ok, bool(q.get("expect_abstain")), bool(_GROUP.search(r.question))))
+        cases.append((scored, expected, ok, bool(q.get("expect_abstain")), bool(GROUP_QUESTION.search(r.question))))
 
     def accuracy(cal: Calibration, subset) -> float:
         good = 0
