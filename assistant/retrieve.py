@@ -375,8 +375,18 @@ class Retriever:
         keep = cut(self.score(question, list(self.plan.measures)), self.calibration.for_question(question))
         if not keep:
             return Retrieval("topic", abstain="out_of_scope", question=question)
+        if GROUP_QUESTION.search(question):  # "Which measures are about copyright?" wants every such measure
+            kept = {n for n, _ in keep}
+            keep += [(n, 0.0) for n in self._literal_matches(question) if n not in kept]
         hits = [Hit(self.plan.measure(n), round(s, 4), "topic") for n, s in keep]
         return Retrieval("topic", hits=hits, question=question)
+
+    def _literal_matches(self, question: str) -> list[int]:
+        """Measures whose own text contains every content term of the question (1-4 terms)."""
+        wanted = set(terms(question))
+        if not 1 <= len(wanted) <= 4:
+            return []
+        return [m.number for m in self.plan.measures if wanted <= set(terms(m.text))]
 
     # ------------------------------------------------------------ scoring
 

@@ -76,6 +76,13 @@ def test_lead_only(retriever):
     assert r.route == "lead" and r.numbers == [43, 51, 79]
 
 
+def test_group_question_includes_literal_matches(retriever):
+    # Every measure whose text says "copyright", not only the top of the ranking.
+    assert sorted(retriever.retrieve("Which measures are about copyright?").numbers) == [27, 29, 37, 44, 53, 66]
+    # A single-answer question does not widen.
+    assert retriever.retrieve("Which measure revises the Copyright Law?").numbers == [27]
+
+
 @pytest.mark.parametrize(
     "question,reason",
     [
