@@ -189,6 +189,7 @@ class Retriever:
 
         self._bm25_docs = [terms(f"{m.text} {m.section_title} {' '.join(m.agencies)}") for m in plan.measures]
         self._bm25 = BM25Okapi(self._bm25_docs)
+        self._text_terms = [set(terms(m.text)) for m in plan.measures]
 
     @classmethod
     def open(cls, settings: Settings, quiet: bool = True) -> Retriever:
@@ -386,7 +387,7 @@ class Retriever:
         wanted = set(terms(question))
         if not 1 <= len(wanted) <= 4:
             return []
-        return [m.number for m in self.plan.measures if wanted <= set(terms(m.text))]
+        return [m.number for m, have in zip(self.plan.measures, self._text_terms) if wanted <= have]
 
     # ------------------------------------------------------------ scoring
 
