@@ -387,7 +387,7 @@ class Retriever:
         wanted = set(terms(question))
         if not 1 <= len(wanted) <= 4:
             return []
-        return [m.number for m, have in zip(self.plan.measures, self._text_terms) if wanted <= have]
+        return [m.number for m, have in zip(self.plan.measures, self._text_terms, strict=True) if wanted <= have]
 
     # ------------------------------------------------------------ scoring
 
