@@ -8,7 +8,7 @@ import traceback
 from pathlib import Path
 
 from assistant import feedback, ui
-from assistant.answer import Answer, Assistant
+from assistant.answer import Assistant
 from index.build import index_version, manifest_for
 from index.config import Settings
 
@@ -53,7 +53,6 @@ def build_app(assistant: Assistant):
     version = index_version(manifest_for(assistant.settings, plan, registry))
     backend = assistant.llm.name if assistant.llm else "none"
     log_path = assistant.settings.feedback_path
-    answers: dict[str, Answer] = {}  # answer markdown -> Answer, for the feedback log
 
     def respond(message: str, chat: list, agency: str, section: str):
         chat = list(chat or [])
@@ -72,7 +71,6 @@ def build_app(assistant: Assistant):
                     answer = event.answer
                     numbers = [c.measure for c in answer.citations]
                     chat[-1]["content"] = ui.link_citations(answer.text, set(numbers))
-                    answers[chat[-1]["content"]] = answer
                     yield chat, ui.sources_html(numbers, plan), ""
         except Exception:  # never a stack trace in the page
             traceback.print_exc(file=sys.stderr)
@@ -85,14 +83,13 @@ def build_app(assistant: Assistant):
         idx = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
         content = ui.message_text(chat[idx]["content"]) if 0 <= idx < len(chat) else ""
         question = next((ui.message_text(t["content"]) for t in reversed(chat[:idx]) if t.get("role") == "user"), "")
-        answer = answers.get(content)
         feedback.append(
             log_path,
             {
                 "rating": "up" if data.liked else "down",
                 "question": question,
                 "answer": content,
-                "citations": [c.measure for c in answer.citations] if answer else ui.cited_numbers(content),
+                "citations": ui.cited_numbers(content),
                 "backend": backend,
                 "index_version": version,
             },

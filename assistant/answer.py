@@ -248,9 +248,8 @@ class Assistant:
             role = f" *({hit.role})*" if hit.role else ""
             yield emit(f"\n**[{m.number}]**{role} {sentence}\n{quote_block(hit)}\n")
             timings.setdefault("first_sentence_s", round(time.perf_counter() - t0, 4))
-            quote = m.text
-            assert quote in m.text  # quotes come from the plan, never from the model
-            citations.append(Citation(m.number, quote, list(m.agencies), m.section, m.lead_agency or "", source))
+            # The quote is the plan's own text, never the model's.
+            citations.append(Citation(m.number, m.text, list(m.agencies), m.section, m.lead_agency or "", source))
         timings.update({"generation_s": round(gen_s, 4), "llm_calls": calls})
         yield self._done(question, parts, citations, False, result, timings, t0, first, notice)
 
@@ -305,7 +304,7 @@ class Assistant:
     def _abstain_text(self, r: Retrieval) -> str:
         reason = r.abstain
         if reason == "out_of_range":
-            return prompts.OUT_OF_RANGE.format(numbers=r.facts[0] if r.facts else "")
+            return prompts.OUT_OF_RANGE.format(numbers=r.detail)
         if reason == "unknown_agency":
             return prompts.UNKNOWN_AGENCY.format(names=", ".join(f"the {a}" for a in r.agencies))
         if reason == "no_joint":
@@ -315,7 +314,7 @@ class Assistant:
                 count=len(r.hits), agency=self._label(r.agencies[0]), topic=r.topic
             )
         if reason == "other_year":
-            return prompts.OTHER_YEAR.format(year=r.topic)
+            return prompts.OTHER_YEAR.format(year=r.detail)
         if reason == "injection":
             return prompts.INJECTION
         if reason == "no_lead":

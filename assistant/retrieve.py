@@ -43,7 +43,8 @@ class Retrieval:
     route: str
     hits: list[Hit] = field(default_factory=list)
     agencies: list[str] = field(default_factory=list)
-    abstain: str | None = None  # the message when the plan does not cover the question
+    abstain: str | None = None  # why the plan does not cover the question (a reason code)
+    detail: str = ""  # what the abstention message names: out-of-range numbers, another year
     sections: list[Section] = field(default_factory=list)
     facts: list[str] = field(default_factory=list)  # document-route answer lines, quoted from the plan
     topic: str = ""
@@ -196,10 +197,8 @@ class Retriever:
         """Build the index if needed (progress on stderr), then connect to it."""
         from langchain_chroma import Chroma
 
-        from index.build import load_plan
-
-        build(settings, quiet=quiet)
-        plan, registry = load_plan(settings)
+        result = build(settings, quiet=quiet)
+        plan, registry = result.plan, result.registry
         store = Chroma(
             client=open_client(settings, quiet=quiet),
             collection_name=settings.collection,
@@ -230,14 +229,14 @@ class Retriever:
             return result
         mentions = self.registry.find(question)
         if filters.get("agency") and not mentions:
-            mentions = [m for m in self.registry.find(filters["agency"])]
+            mentions = self.registry.find(filters["agency"])
         if mentions:
             return self._apply_filters(self._agency(question, [m.agency for m in mentions], mentions), filters)
         if unknown := self.registry.unknown_bodies(question):
             return Retrieval("unknown_agency", abstain="unknown_agency", agencies=unknown, question=question)
         years = [y for y in _YEAR.findall(question) if y != "2012"]
         if years:
-            return Retrieval("other_year", abstain="other_year", topic=years[0], question=question)
+            return Retrieval("other_year", abstain="other_year", detail=years[0], question=question)
         return self._apply_filters(self._topic(question), filters)
 
     # ------------------------------------------------------------ follow-ups
@@ -284,7 +283,7 @@ class Retriever:
         numbers = list(dict.fromkeys(numbers))
         bad = [n for n in numbers if not 1 <= n <= len(self.plan.measures)]
         if bad:
-            return Retrieval("lookup", abstain="out_of_range", facts=[", ".join(map(str, bad))], question=question)
+            return Retrieval("lookup", abstain="out_of_range", detail=", ".join(map(str, bad)), question=question)
         hits = [Hit(self.plan.measure(n), 1.0, "lookup") for n in numbers]
         return Retrieval("lookup", hits=hits, question=question)
 

@@ -15,7 +15,7 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,6 +37,8 @@ class BuildResult:
     documents: int
     seconds: float
     manifest: dict
+    plan: Plan = field(repr=False)  # what was parsed, so callers need not parse again
+    registry: Registry = field(repr=False)
 
 
 def embedding_path(name: str) -> str:
@@ -201,7 +203,7 @@ def build(settings: Settings, rebuild: bool = False, quiet: bool = False, embedd
     if embedder is not None:  # an injected embedder must never pass for the configured model
         manifest["embed_model"] = f"{settings.embed_model}:{type(embedder).__name__}"
     if not rebuild and (stored := _sidecar_matches(settings, manifest)):
-        return BuildResult(False, "up to date", stored["count"], time.perf_counter() - t0, manifest)
+        return BuildResult(False, "up to date", stored["count"], time.perf_counter() - t0, manifest, plan, registry)
 
     from index.chunk import documents
 
@@ -217,7 +219,7 @@ def build(settings: Settings, rebuild: bool = False, quiet: bool = False, embedd
         reason = "changed: " + ", ".join(changed)
     else:
         _write_sidecar(settings, manifest, stored["count"])
-        return BuildResult(False, "up to date", stored["count"], time.perf_counter() - t0, manifest)
+        return BuildResult(False, "up to date", stored["count"], time.perf_counter() - t0, manifest, plan, registry)
 
     _say(f"Building index ({reason}) at {_where(settings)} ...", quiet)
     embedder = embedder or load_embeddings(settings.embed_model)
@@ -246,7 +248,7 @@ def build(settings: Settings, rebuild: bool = False, quiet: bool = False, embedd
     _write_sidecar(settings, manifest, len(docs))
     seconds = time.perf_counter() - t0
     _say(f"Indexed {len(docs)} documents in {seconds:.1f}s.", quiet)
-    return BuildResult(True, reason, len(docs), seconds, manifest)
+    return BuildResult(True, reason, len(docs), seconds, manifest, plan, registry)
 
 
 def _where(settings: Settings) -> str:
