@@ -1,0 +1,48 @@
+"""Split the eval set into dev and test, stratified by category with a fixed seed.
+
+``python -m eval split`` writes a ``"split": "dev" | "test"`` field on every question of
+``eval/questions.jsonl`` (a compatible addition to the file format). Development and calibration
+read the dev split only; the floors in ``eval/thresholds.json`` apply to the test split.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import defaultdict
+from enum import StrEnum
+from pathlib import Path
+
+SEED = 2012
+
+
+class Split(StrEnum):
+    """Which part of the eval set a question belongs to."""
+
+    DEV = "dev"
+    TEST = "test"
+
+
+def assign(questions: list[dict], seed: int = SEED) -> dict[str, Split]:
+    """id -> split: within each category, a seeded shuffle puts the first half (rounded down) in dev."""
+    by_cat: dict[str, list[str]] = defaultdict(list)
+    for q in questions:
+        by_cat[q.get("category", "")].append(q["id"])
+    rng = random.Random(seed)
+    out: dict[str, Split] = {}
+    for cat in sorted(by_cat):
+        ids = sorted(by_cat[cat])
+        rng.shuffle(ids)
+        half = len(ids) // 2
+        out.update({i: Split.DEV for i in ids[:half]})
+        out.update({i: Split.TEST for i in ids[half:]})
+    return out
+
+
+def write_split(path: Path, seed: int = SEED) -> dict[str, int]:
+    """Rewrite ``path`` with a ``split`` field per question; returns the count per split."""
+    questions = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    splits = assign(questions, seed)
+    lines = [json.dumps({**q, "split": str(splits[q["id"]])}, ensure_ascii=False) for q in questions]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return {s: sum(v == s for v in splits.values()) for s in Split}
