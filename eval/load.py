@@ -1,13 +1,29 @@
-"""Load test (a script, not a unit test): N concurrent chat users against a running app through
-``gradio_client`` on loopback, for a bounded time. Reports p50/p95 latency, errors, and whether
-every reply belongs to its question."""
+"""Load test (a script, not a unit test): concurrent chat users against the app through
+``gradio_client`` on loopback, for a bounded time. Reports p50/p95 latency, throughput, errors,
+whether every reply belongs to its question, and the sentence-cache hit rate.
+
+One run has three phases: the first ask of every question (cold when the app's cache is empty),
+one user, then N users; it prints p50(N users) / p50(1 user). ``--spawn`` starts the app itself
+twice on a free loopback port — cold (sentence cache off: every sentence written live) and warm
+(cache on) — and prints both side by side with the app's peak RSS.
+"""
 
 from __future__ import annotations
 
-import statistics
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlparse
+
+from index.config import REPO_ROOT, Settings
 
 # Each question has one exact answer set, so a reply can be checked against its own question.
 CASES = [
@@ -22,25 +38,65 @@ CASES = [
 ]
 
 
-def load_test(url: str, users: int = 8, seconds: float = 60.0, max_requests: int = 400) -> int:
-    """Run the load; returns 0 when there were no errors and no mismatched replies."""
+@dataclass
+class Phase:
+    """What one phase measured."""
+
+    name: str
+    users: int
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    mismatched: list[str] = field(default_factory=list)
+    hits: int = 0
+    calls: int = 0
+    wall: float = 0.0
+
+    def p(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
+
+    @property
+    def hit_rate(self) -> float:
+        return self.hits / (self.hits + self.calls) if self.hits + self.calls else float("nan")
+
+    def row(self) -> str:
+        rate = len(self.latencies) / self.wall if self.wall else 0.0
+        return (
+            f"| {self.name} | {self.users} | {len(self.latencies)} | {rate:.2f}/s | {self.p(0.5):.3f}s | "
+            f"{self.p(0.95):.3f}s | {self.hit_rate:.0%} | {len(self.errors)} | {len(self.mismatched)} |"
+        )
+
+
+HEADER = (
+    "| phase | users | answers | throughput | p50 | p95 | cache hits | errors | mixed |\n"
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+)
+
+
+def _check(reply: dict, question: str, expected: list[int]) -> bool:
+    """The reply is this question's: same question, exact citations, no other measure in the text."""
+    cited_in_text = {int(n) for n in re.findall(r"\[(\d{1,3})\]", reply.get("answer", ""))}
+    return (
+        reply.get("question") == question
+        and [c["measure"] for c in reply["citations"]] == expected
+        and cited_in_text <= set(expected)
+    )
+
+
+def _phase(url: str, name: str, users: int, seconds: float | None, max_requests: int = 100_000) -> Phase:
+    """``users`` threads asking in a loop until ``seconds`` pass (None: every case once, one user)."""
     from gradio_client import Client
 
-    host = urlparse(url).hostname
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        raise SystemExit("error: the load test only targets loopback addresses")
-    latencies: list[float] = []
-    errors: list[str] = []
-    mismatched: list[str] = []
-    sent = 0
+    phase = Phase(name, users)
     lock = threading.Lock()
-    deadline = time.time() + seconds
+    sent = 0
+    deadline = time.time() + (seconds or 0)
 
     def user(i: int) -> None:
         nonlocal sent
         client = Client(url, verbose=False)
         k = i
-        while time.time() < deadline:
+        while (seconds is None and k < len(CASES)) or (seconds is not None and time.time() < deadline):
             with lock:
                 if sent >= max_requests:
                     return
@@ -52,13 +108,16 @@ def load_test(url: str, users: int = 8, seconds: float = 60.0, max_requests: int
                 reply = client.predict(question, [], api_name="/ask")
             except Exception as exc:  # counted and reported, the run goes on
                 with lock:
-                    errors.append(f"{type(exc).__name__}: {exc}"[:200])
+                    phase.errors.append(f"{type(exc).__name__}: {exc}"[:200])
                 continue
             elapsed = time.perf_counter() - t
+            timings = reply.get("timings") or {}
             with lock:
-                latencies.append(elapsed)
-                if reply["question"] != question or [c["measure"] for c in reply["citations"]] != expected:
-                    mismatched.append(question)
+                phase.latencies.append(elapsed)
+                phase.hits += timings.get("cache_hits", 0)
+                phase.calls += timings.get("llm_calls", 0)
+                if not _check(reply, question, expected):
+                    phase.mismatched.append(question)
 
     threads = [threading.Thread(target=user, args=(i,)) for i in range(users)]
     t0 = time.perf_counter()
@@ -66,11 +125,115 @@ def load_test(url: str, users: int = 8, seconds: float = 60.0, max_requests: int
         t.start()
     for t in threads:
         t.join()
-    wall = time.perf_counter() - t0
-    ordered = sorted(latencies) or [float("nan")]
-    print(f"users={users} requests={len(latencies)} wall={wall:.1f}s throughput={len(latencies) / wall:.2f}/s")
-    print(f"latency p50={statistics.median(ordered):.2f}s p95={ordered[int(0.95 * (len(ordered) - 1))]:.2f}s")
-    print(f"errors={len(errors)} mismatched={len(mismatched)}")
-    for e in errors[:5]:
-        print("  error:", e)
-    return 0 if not errors and not mismatched else 1
+    phase.wall = time.perf_counter() - t0
+    return phase
+
+
+def run_phases(url: str, users: int, seconds: float, single_seconds: float | None = None) -> list[Phase]:
+    """First ask of each question, then one user, then ``users`` users."""
+    return [
+        _phase(url, "first ask", 1, None),
+        _phase(url, "1 user", 1, single_seconds or max(10.0, seconds / 4)),
+        _phase(url, f"{users} users", users, seconds),
+    ]
+
+
+def report(title: str, phases: list[Phase]) -> str:
+    """Markdown table of the phases plus the p50 ratio many users / one user."""
+    one, many = phases[1], phases[-1]
+    ratio = many.p(0.5) / one.p(0.5) if one.latencies and many.latencies else float("nan")
+    lines = [f"### {title}", "", HEADER, *(p.row() for p in phases), ""]
+    lines.append(f"p50({many.users} users) / p50(1 user) = {ratio:.2f}x")
+    for e in [e for p in phases for e in p.errors][:5]:
+        lines.append(f"  error: {e}")
+    return "\n".join(lines)
+
+
+def _loopback(url: str) -> None:
+    if urlparse(url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise SystemExit("error: the load test only targets loopback addresses")
+
+
+def load_test(url: str, users: int = 8, seconds: float = 60.0, single_seconds: float | None = None) -> int:
+    """Run the load against a running app; returns 0 when there were no errors and no mixed replies."""
+    _loopback(url)
+    phases = run_phases(url, users, seconds, single_seconds)
+    print(report(f"{url} (load average {_load()})", phases), flush=True)
+    return 0 if not any(p.errors or p.mismatched for p in phases) else 1
+
+
+# ---------------------------------------------------------------- --spawn: cold and warm apps
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _peak_rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def _spawned(extra_env: dict, data_dir: Path, llm: str | None):
+    """Start app.py on a free loopback port against the configured index; returns (process, url)."""
+    settings = Settings.from_env()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "IPPLAN_DATA_DIR": str(data_dir),
+        "IPPLAN_INDEX_DIR": str(settings.index_path),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        **({"IPPLAN_LLM": llm} if llm else {}),
+        **extra_env,
+    }
+    log = open(data_dir / "app.log", "w")  # noqa: SIM115 - the child keeps writing to it
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO_ROOT / "app.py"), "--port", str(port)], env=env, cwd=REPO_ROOT, stdout=log, stderr=log
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"error: app exited with {proc.returncode}: {(data_dir / 'app.log').read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return proc, url
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("error: the app did not start within 300 s")
+
+
+def spawn_test(users: int = 8, seconds: float = 60.0, single_seconds: float | None = None, llm: str | None = None):
+    """Cold (cache off) and warm (cache on, filled by the first asks) apps, one after the other."""
+    configs = [
+        ("cold: sentence cache off, every sentence written live", {"IPPLAN_SENTENCE_CACHE": "0"}),
+        ("warm: sentence cache on (empty at start, filled by the first asks)", {"IPPLAN_SENTENCE_CACHE": "1"}),
+    ]
+    failed = False
+    for title, extra in configs:
+        with tempfile.TemporaryDirectory(prefix="ipplan-load-") as tmp:
+            proc, url = _spawned({**extra, "IPPLAN_WARM_ON_START": "0"}, Path(tmp), llm)
+            try:
+                phases = run_phases(url, users, seconds, single_seconds)
+                rss = _peak_rss_mb(proc.pid)
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+            print(report(f"{title} (load average {_load()}, app peak RSS {rss} MB)", phases) + "\n", flush=True)
+            failed |= any(p.errors or p.mismatched for p in phases)
+    return 1 if failed else 0
