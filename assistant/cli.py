@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from assistant import brief
 from index.config import Settings
 
 
@@ -144,5 +145,6 @@ def main(argv: list[str] | None = None) -> int:
     doctor = sub.add_parser("doctor", help="check index, models, backend; non-zero exit when broken")
     doctor.add_argument("--llm", help="backend to check")
     doctor.set_defaults(fn=cmd_doctor)
+    brief.add_parser(sub)  # python -m assistant brief AGENCY [--format md|docx|csv|json] [--out FILE]
     args = parser.parse_args(argv)
     return args.fn(args)

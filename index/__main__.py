@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from index import matrix
 from index.build import IndexBuildError, build, info, load_plan
 from index.config import Settings
 
@@ -25,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     p_build.add_argument("--quiet", action="store_true", help="no progress output")
     p_build.add_argument("--json", action="store_true", help="print the result as JSON")
     sub.add_parser("info", parents=[common], help="print what is indexed (JSON)")
+    matrix.add_parser(sub, parents=[common])
     args = parser.parse_args(argv)
     settings = Settings.from_env(source=args.source, index_dir=args.index_dir)
     try:
@@ -46,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Index {state}: {result.documents} documents, {result.seconds:.2f}s ({result.reason}).")
         elif args.command == "info":
             print(json.dumps(info(settings), indent=1, ensure_ascii=False))
+        elif args.command == "matrix":
+            return matrix.cli(args, *load_plan(settings))
     except IndexBuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
