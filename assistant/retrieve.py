@@ -1,29 +1,68 @@
-"""Retrieve stage: route a question and decide the exact answer set (never a fixed k).
+"""Retrieve stage: turn a typed :class:`~assistant.query.Query` into the exact answer set.
 
-Routes, tried in order:
-  empty -> injection -> lookup ("measure 47", "#47", "措施47") -> document (date, number, sections)
-  -> agency (registry aliases, typos; two agencies = intersection; + topic = narrowed)
-  -> unknown agency / other year -> topic (BM25 + Chroma dense, RRF order, calibrated cut-off)
-  -> out of scope.
-Follow-ups are rewritten deterministically from the chat history before routing.
+Never a fixed k. Records answer what records can (lookups, an agency's measures, joint and lead
+sets, counts, rankings, sections, the previous answer's subsets); topic questions are scored by
+BM25 (Snowball stems, plain-language expansions) and dense similarity (MiniLM over each measure
+and its expansions; multilingual-e5 for Chinese), fused and cut by a relevance cut-off fitted on
+the dev split.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
+from assistant.query import Intent, Query, QueryParser, Rank, Role
+from assistant.text import Speller, known_english, stem, terms, words
 from index.agencies import Registry
 from index.build import build, load_embeddings, open_client
+from index.chunk import load_expansions
 from index.config import Settings
 from index.parse import Measure, Plan, Section
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+
+
+class Route(StrEnum):
+    """How an answer set was decided (``ask --json``'s ``"route"``)."""
+
+    EMPTY = "empty"
+    INJECTION = "injection"
+    LOOKUP = "lookup"
+    WHO_LEADS = "who_leads"
+    DOCUMENT = "document"
+    SECTION = "section"
+    AGENCY = "agency"
+    LEAD = "lead"
+    JOINT = "joint"
+    AGENCY_TOPIC = "agency_topic"
+    COUNT = "count"
+    SUPERLATIVE = "superlative"
+    PREVIOUS = "previous"
+    TOPIC = "topic"
+    UNKNOWN_AGENCY = "unknown_agency"
+    OTHER_YEAR = "other_year"
+
+
+class Abstain(StrEnum):
+    """Why the plan does not answer a question."""
+
+    INJECTION = "injection"
+    OUT_OF_RANGE = "out_of_range"
+    UNKNOWN_AGENCY = "unknown_agency"
+    OTHER_YEAR = "other_year"
+    NO_JOINT = "no_joint"
+    NO_LEAD = "no_lead"
+    NO_TOPIC = "no_topic"  # a real topic none of the agency's measures concern (pointers given)
+    OUT_OF_SCOPE = "out_of_scope"
+    FILTERED = "filtered"
+    NO_PREVIOUS = "no_previous"
 
 
 @dataclass(frozen=True)
@@ -33,7 +72,7 @@ class Hit:
     measure: Measure
     score: float
     route: str
-    role: str = ""  # "lead" | "co-responsible" for agency routes
+    role: str = ""  # Role value for agency routes
 
 
 @dataclass
@@ -43,13 +82,17 @@ class Retrieval:
     route: str
     hits: list[Hit] = field(default_factory=list)
     agencies: list[str] = field(default_factory=list)
-    abstain: str | None = None  # why the plan does not cover the question (a reason code)
-    detail: str = ""  # what the abstention message names: out-of-range numbers, another year
+    abstain: str | None = None
+    detail: str = ""  # what the answer's lead line or abstention names: numbers, a year, a ranking
     sections: list[Section] = field(default_factory=list)
     facts: list[str] = field(default_factory=list)  # document-route answer lines, quoted from the plan
     topic: str = ""
-    question: str = ""  # after follow-up rewriting
+    question: str = ""
     seconds: float = 0.0
+    query: Query | None = None
+    pointers: list[Hit] = field(default_factory=list)  # measures on a topic the agency does not cover
+    scores: list[dict] = field(default_factory=list)  # topic evidence behind the cut-off (for explain)
+    count: int | None = None
 
     @property
     def numbers(self) -> list[int]:
@@ -58,94 +101,23 @@ class Retrieval:
 
 @dataclass(frozen=True)
 class Calibration:
-    """Topic cut-off parameters, fitted on the eval set by ``python -m eval calibrate``."""
+    """Topic cut-off parameters, fitted on the dev split by ``python -m eval calibrate``."""
 
     alpha: float = 0.6  # weight of dense similarity vs. normalised BM25 in the relevance score
-    floor: float = 0.45  # top hit must reach this, else out of scope
-    ratio: float = 0.8  # keep hits scoring at least ratio * top
-    group_ratio: float = 0.8  # the same for questions asking for several measures ("Which measures ...")
+    floor: float = 0.45  # the best hit must reach this, else out of scope ...
+    dense_floor: float = 0.6  # ... unless its dense similarity alone is this strong
+    unknown_dense_floor: float = 0.5  # a question with words the plan never uses needs this much dense evidence
+    ratio: float = 0.8  # keep hits scoring at least ratio * best
     max_hits: int = 12
+    describe_threshold: float = 0.62  # embedding similarity for a described agency
+    generic_df: float = 0.2  # a stem in more than this share of measures is too common to make a topic
 
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
         if path.exists():
             data = json.loads(path.read_text())
-            return cls(**{k: data[k] for k in ("alpha", "floor", "ratio", "group_ratio", "max_hits") if k in data})
+            return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
         return cls()
-
-    def for_question(self, question: str) -> Calibration:
-        """Group questions keep a wider band below the best hit."""
-        if GROUP_QUESTION.search(question):
-            return Calibration(self.alpha, self.floor, self.group_ratio, self.group_ratio, self.max_hits)
-        return self
-
-
-# ---------------------------------------------------------------- text helpers
-
-_STOP_WORDS = """
-a an the and or of to in on for by with from at as is are was were be been being do does did done
-what which who whom whose when where why how must should shall will would can could may might
-measure measures item items plan plans say says said tell me about please list show give all any
-their its it this that these those there they them he she we you i our your my mine responsible
-responsibility responsibilities task tasks job jobs role roles involved involve involves assigned
-assign work working concern concerns concerning related relate relates regarding and also too else
-other others together jointly both each either neither only just what's ministry department
-administration office commission agency agencies have has had having under duty duties handle
-handles handling need needs needed required require requires expected supposed charge undertake
-undertakes carry carries out part play plays doing get gets got so then now know want like see find
-mention mentions mentioned name names named
-"""
-STOP = frozenset(_STOP_WORDS.split())  # function words and words every question about the plan uses
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-
-
-def stem(word: str) -> str:
-    """Tiny suffix stripper: courts->court, trials->trial, registering->register."""
-    word = word.removesuffix("'s")
-    for suffix, repl in (("ies", "y"), ("ing", ""), ("es", "e"), ("s", ""), ("ed", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)] + repl
-    return word
-
-
-def terms(text: str) -> list[str]:
-    """Content-word stems of a text."""
-    return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOP and len(w) > 1]
-
-
-# ---------------------------------------------------------------- patterns
-
-_NUM = r"(\d{1,4})"
-_LOOKUP = re.compile(
-    rf"(?:\bmeasures?\s*(?:no\.?|number|#)?\s*|\bitems?\s*|#\s*|措施\s*|第\s*){_NUM}"
-    rf"((?:\s*(?:,|and|&|or|to|through|-|–|和|、|至)\s*{_NUM})*)",
-    re.I,
-)
-_RANGE = re.compile(r"(\d{1,4})\s*(?:to|through|-|–|至)\s*(\d{1,4})")
-_INJECTION = re.compile(
-    r"ignore (?:all |any )?(?:the )?(?:previous|prior|above|earlier|your)|disregard (?:the |all |your )?"
-    r"(?:previous|prior|above|instructions)|system prompt|you are now|pretend (?:to be|you)|jailbreak|"
-    r"developer mode|new instructions|act as (?:a|an)\b|forget (?:everything|your|all)|"
-    r"reveal (?:your|the) (?:prompt|instructions)|<\s*/?\s*(?:system|instructions?)\s*>",
-    re.I,
-)
-_YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
-_LEAD = re.compile(
-    r"\b(?:lead|leads|leading|led|in charge|primarily responsible|main responsib\w*|first[- ]listed)\b", re.I
-)
-_FOLLOWUP = re.compile(
-    r"^\s*(?:and|also|what about|how about|and what about|same for|what of)\b|\b(?:it|its|this|that|those|these|them|"
-    r"the same|this measure|that measure|those measures|these measures|of those|of them)\b",
-    re.I,
-)
-GROUP_QUESTION = re.compile(
-    r"\bmeasures\b|\bwhich ones\b|\ball (?:the )?(?:measures|items)\b|\bwhat does the plan say about\b", re.I
-)
-_SECTION_REF = re.compile(r"\bsection\s+([IVX]+|\d)\b", re.I)
-_ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
-
-
-RRF_K = 60
 
 
 @dataclass(frozen=True)
@@ -161,36 +133,65 @@ class Scored:
         return alpha * self.dense + (1 - alpha) * self.bm25
 
 
-def cut(scored: list[Scored], cal: Calibration, floor: float | None = None) -> list[tuple[int, float]]:
-    """Relevance cut-off (not a fixed k): nothing if the best is below the floor, else every measure
-    within ``ratio`` of the best, in RRF order.
+RRF_K = 60
+# A question asking for a set ("which measures", "any tasks", "all items") rather than one measure.
+SET_QUESTION = re.compile(r"\b(?:measures|items|tasks|ones|all|any|anything|everything|list)\b|哪些|有什么", re.I)
+
+
+def cut(scored: list[Scored], cal: Calibration) -> list[tuple[int, float]]:
+    """Relevance cut-off (not a fixed k): nothing unless the best passes the floor (or is a strong
+    dense match), else every measure within ``ratio`` of the best, in RRF order.
 
     relevance = alpha * dense + (1 - alpha) * bm25; e.g. best 0.8, ratio 0.8 -> keep relevance >= 0.64.
     """
     if not scored:
         return []
-    floor = cal.floor if floor is None else floor
     best = max(s.relevance(cal.alpha) for s in scored)
-    if best < floor or math.isnan(best):
+    best_dense = max(s.dense for s in scored)
+    if math.isnan(best) or (best < cal.floor and best_dense < cal.dense_floor):
         return []
     keep = [(s.number, s.relevance(cal.alpha)) for s in scored if s.relevance(cal.alpha) >= cal.ratio * best]
     return keep[: cal.max_hits]
 
 
+def _load_yaml(path: Path) -> dict:
+    import yaml
+
+    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
 class Retriever:
-    """Routes questions over a parsed plan and its Chroma index."""
+    """Parses questions and decides answer sets over a parsed plan and its Chroma index."""
 
     def __init__(self, settings: Settings, plan: Plan, registry: Registry, vectorstore=None, calibration=None):
+        from rank_bm25 import BM25Okapi
+
+        from assistant.describe import Describer
+
         self.settings = settings
         self.plan = plan
         self.registry = registry
         self.calibration = calibration or Calibration.load()
         self.vectorstore = vectorstore
-        from rank_bm25 import BM25Okapi
-
-        self._bm25_docs = [terms(f"{m.text} {m.section_title} {' '.join(m.agencies)}") for m in plan.measures]
+        self.expansions = load_expansions(settings.expansions)
+        self.glossary: dict[str, str] = _load_yaml(settings.glossary).get("terms") or {}
+        self._glossary_keys = sorted(self.glossary, key=len, reverse=True)
+        docs = [f"{m.text} {m.section_title} {self.expansion_text(m.number)}" for m in plan.measures]
+        self._bm25_docs = [terms(d) for d in docs]
         self._bm25 = BM25Okapi(self._bm25_docs)
         self._text_terms = [set(terms(m.text)) for m in plan.measures]
+        df = Counter(t for d in self._bm25_docs for t in set(d))
+        self.plan_terms = dict(df)
+        vocabulary = {w for d in docs for w in words(d)} | {w for a in registry.agencies for w in words(a.name)}
+        embedder = load_embeddings(settings.embed_model) if vectorstore is not None else None
+        self.describer = Describer(registry, embedder, self.calibration.describe_threshold)
+        self.parser = QueryParser(plan, registry, Speller(vocabulary, known_english()), self.plan_terms, self.describer)
+        self._e5 = None
+
+    def expansion_text(self, number: int) -> str:
+        """A measure's plain-language expansions (questions and keywords) as one string."""
+        e = self.expansions.get(number) or {}
+        return " ".join([*e.get("questions", []), *e.get("keywords", [])])
 
     @classmethod
     def open(cls, settings: Settings, quiet: bool = True) -> Retriever:
@@ -198,199 +199,275 @@ class Retriever:
         from langchain_chroma import Chroma
 
         result = build(settings, quiet=quiet)
-        plan, registry = result.plan, result.registry
         store = Chroma(
             client=open_client(settings, quiet=quiet),
             collection_name=settings.collection,
             embedding_function=load_embeddings(settings.embed_model),
         )
-        return cls(settings, plan, registry, store)
+        return cls(settings, result.plan, result.registry, store)
 
     # ------------------------------------------------------------ entry point
 
     def retrieve(self, question: str, history: list[dict] | None = None, filters: dict | None = None) -> Retrieval:
-        """Route ``question`` (with optional chat ``history`` and agency/section ``filters``)."""
+        """Parse and route ``question`` (with optional chat ``history`` and agency/section ``filters``)."""
         t0 = time.perf_counter()
-        result = self._route(question.strip(), history or [], filters or {})
+        query = self.parser.parse(question.strip(), history or [])
+        filters = filters or {}
+        if filters.get("agency") and not query.agencies and query.intent == Intent.TOPIC:
+            query = self.parser.parse(f"{question.strip()} ({filters['agency']})", history or [])
+        result = self.execute(query)
+        result.query = query
+        result.question = query.text
+        result = self._apply_filters(result, filters)
         result.seconds = time.perf_counter() - t0
         return result
 
-    def _route(self, question: str, history: list[dict], filters: dict) -> Retrieval:
-        if not question:
-            return Retrieval("empty", question=question)
-        if _INJECTION.search(question):
-            return Retrieval("injection", abstain="injection", question=question)
-        question = self._rewrite_followup(question, history)
-        if not terms(question) and not re.search(r"[\u4e00-\u9fff\d]", question):
-            return Retrieval("empty", question=question)
-        if result := self._lookup(question):
-            return self._apply_filters(result, filters)
-        if result := self._document(question):
+    def execute(self, q: Query) -> Retrieval:
+        """The answer set for a parsed query."""
+        intent = q.intent
+        if intent == Intent.EMPTY:
+            return Retrieval(Route.EMPTY)
+        if intent == Intent.INJECTION:
+            return Retrieval(Route.INJECTION, abstain=Abstain.INJECTION)
+        if intent in (Intent.LOOKUP, Intent.WHO_LEADS):
+            if q.out_of_range:
+                return Retrieval(Route.LOOKUP, abstain=Abstain.OUT_OF_RANGE, detail=", ".join(map(str, q.out_of_range)))
+            route = Route.WHO_LEADS if intent == Intent.WHO_LEADS else Route.LOOKUP
+            return Retrieval(route, hits=[Hit(self.plan.measure(n), 1.0, route) for n in q.measures])
+        if intent == Intent.PREVIOUS:
+            return self._previous(q)
+        if intent == Intent.SUPERLATIVE:
+            return self._superlative(q)
+        if intent in (Intent.AGENCY, Intent.LEAD, Intent.JOINT, Intent.AGENCY_TOPIC, Intent.COUNT) and q.agencies:
+            return self._agency(q)
+        if intent == Intent.COUNT and q.section:
+            hits = self._section_hits(q.section, Route.COUNT)
+            return Retrieval(Route.COUNT, hits=hits, count=len(hits), detail=f"Section {q.section}")
+        if intent == Intent.UNKNOWN_AGENCY:
+            return Retrieval(Route.UNKNOWN_AGENCY, abstain=Abstain.UNKNOWN_AGENCY, agencies=q.unknown_bodies)
+        if intent == Intent.OTHER_YEAR:
+            return Retrieval(Route.OTHER_YEAR, abstain=Abstain.OTHER_YEAR, detail=q.year or "")
+        if result := self._document(q):
             return result
-        mentions = self.registry.find(question)
-        if filters.get("agency") and not mentions:
-            mentions = self.registry.find(filters["agency"])
-        if mentions:
-            return self._apply_filters(self._agency(question, [m.agency for m in mentions], mentions), filters)
-        if unknown := self.registry.unknown_bodies(question):
-            return Retrieval("unknown_agency", abstain="unknown_agency", agencies=unknown, question=question)
-        years = [y for y in _YEAR.findall(question) if y != "2012"]
-        if years:
-            return Retrieval("other_year", abstain="other_year", detail=years[0], question=question)
-        return self._apply_filters(self._topic(question), filters)
+        if intent == Intent.SECTION and q.section:
+            return Retrieval(Route.SECTION, hits=self._section_hits(q.section, Route.SECTION), detail=q.section)
+        return self._topic(q)
 
-    # ------------------------------------------------------------ follow-ups
+    # ------------------------------------------------------------ records
 
-    def _rewrite_followup(self, question: str, history: list[dict]) -> str:
-        """Make a follow-up self-contained from the last user turn that named measures or agencies.
+    def _section_hits(self, numeral: str, route: str) -> list[Hit]:
+        return [Hit(self.plan.measure(n), 1.0, route) for n in self.plan.section(numeral).measures]
 
-        "Which section is it in?" after "What does measure 47 say?" -> "Which section is it in? (measure 47)".
-        A follow-up that names its own agency or measure ("And what about the Ministry of Culture?")
-        needs no context and is left alone.
-        """
-        if not history or _LOOKUP.search(question) or self.registry.find(question, fuzzy=False):
-            return question
-        if self.registry.unknown_bodies(question):  # "What about the Ministry of Tourism?" is its own question
-            return question
-        if not _FOLLOWUP.search(question):
-            return question
-        for turn in reversed(history):
-            content = turn.get("content") or ""
-            if not isinstance(content, str):
-                continue
-            if turn.get("role") == "user":
-                if m := _LOOKUP.search(content):
-                    return f"{question} ({m.group(0)})"
-                if mentions := self.registry.find(content):
-                    return f"{question} ({' and '.join(x.agency for x in mentions)})"
-            elif turn.get("role") == "assistant":
-                cited = list(dict.fromkeys(int(n) for n in re.findall(r"\[(\d{1,2})\]", content)))
-                if 0 < len(cited) <= 10:
-                    return f"{question} (measures {', '.join(map(str, cited))})"
-        return question
+    def _role_of(self, m: Measure, agency: str) -> str:
+        return Role.LEAD if m.lead_agency == agency else Role.CO
 
-    # ------------------------------------------------------------ routes
+    def _agency_measures(self, q: Query) -> list[Measure]:
+        names = q.agency_names
+        chosen = [m for m in self.plan.measures if all(a in m.agencies for a in names)]
+        if q.role == Role.LEAD:
+            chosen = [m for m in chosen if m.lead_agency == names[0]]
+        elif q.role == Role.CO:
+            chosen = [m for m in chosen if m.lead_agency != names[0]]
+        if q.section:
+            chosen = [m for m in chosen if m.section == q.section]
+        return chosen
 
-    def _lookup(self, question: str) -> Retrieval | None:
-        numbers: list[int] = []
-        for m in _LOOKUP.finditer(question):
-            span = m.group(0)
-            for a, b in _RANGE.findall(span):
-                numbers.extend(range(int(a), int(b) + 1) if int(b) - int(a) < 90 else [int(a), int(b)])
-            numbers.extend(int(n) for n in re.findall(r"\d{1,4}", span))
-        if not numbers:
-            return None
-        numbers = list(dict.fromkeys(numbers))
-        bad = [n for n in numbers if not 1 <= n <= len(self.plan.measures)]
-        if bad:
-            return Retrieval("lookup", abstain="out_of_range", detail=", ".join(map(str, bad)), question=question)
-        hits = [Hit(self.plan.measure(n), 1.0, "lookup") for n in numbers]
-        return Retrieval("lookup", hits=hits, question=question)
+    def _agency(self, q: Query) -> Retrieval:
+        names = q.agency_names
+        chosen = self._agency_measures(q)
+        route = Route.JOINT if len(names) > 1 else (Route.LEAD if q.role == Role.LEAD else Route.AGENCY)
+        if q.intent == Intent.COUNT:
+            route = Route.COUNT
+        if not chosen and route != Route.COUNT:
+            reason = Abstain.NO_JOINT if len(names) > 1 else Abstain.NO_LEAD
+            return Retrieval(route, abstain=reason, agencies=names)
+        hits = [Hit(m, 1.0, route, self._role_of(m, names[0])) for m in chosen]
+        result = Retrieval(route, hits=hits, agencies=names, count=len(hits) if route == Route.COUNT else None)
+        if q.intent == Intent.AGENCY_TOPIC and len(hits) > 1:
+            return self._narrow(q, result)
+        return result
 
-    def _document(self, question: str) -> Retrieval | None:
-        q = question.lower()
+    def _narrow(self, q: Query, full: Retrieval) -> Retrieval:
+        """Keep the agency's measures about the question's topic, when the remainder is a real topic."""
+        topic = q.topic
+        cal = self.calibration
+        scored = self.score(topic, [h.measure for h in full.hits])
+        confident = self._specific(q) and bool(self._topic_hits(q, list(self.plan.measures)))
+        keep = [s for s in scored if s.relevance(cal.alpha) >= cal.floor or self._literal(s.number, q)]
+        keep = keep if confident else []
+        full.topic = topic
+        full.scores = [self._evidence(s) for s in scored[:8]]
+        if keep:
+            best = max(s.relevance(cal.alpha) for s in keep)
+            numbers = {s.number for s in keep if s.relevance(cal.alpha) >= cal.ratio * best or self._literal(s.number, q)}
+            full.hits = [h for h in full.hits if h.measure.number in numbers]
+            full.route = Route.AGENCY_TOPIC
+            return full
+        # Nothing of the agency's: is the remainder a real topic of the plan, or just words?
+        elsewhere = self._topic_hits(q, list(self.plan.measures)) if self._specific(q) else []
+        if elsewhere:
+            return Retrieval(
+                Route.AGENCY_TOPIC,
+                abstain=Abstain.NO_TOPIC,
+                agencies=full.agencies,
+                topic=topic,
+                hits=full.hits,
+                pointers=elsewhere[:6],
+            )
+        return full  # a known agency with an unclear remainder gets all its measures
+
+    def _literal(self, number: int, q: Query) -> bool:
+        """The measure's own text uses every specific topic stem of the question."""
+        specific = self._specific(q)
+        return bool(specific) and set(specific) <= self._text_terms[number - 1]
+
+    def _specific(self, q: Query) -> list[str]:
+        """Topic stems the plan uses but that are not everywhere in it (a real topic)."""
+        limit = self.calibration.generic_df * len(self.plan.measures)
+        return [t for t in q.topic_terms if 0 < self.plan_terms.get(t, 0) <= limit]
+
+    def _previous(self, q: Query) -> Retrieval:
+        """A subset of the previous answer: by section, agency, role or topic."""
+        measures = [self.plan.measure(n) for n in q.previous if 1 <= n <= len(self.plan.measures)]
+        if q.section:
+            measures = [m for m in measures if m.section == q.section]
+        if q.agencies:
+            name = q.agencies[0].name
+            measures = [m for m in measures if all(a in m.agencies for a in q.agency_names)]
+            if q.role == Role.LEAD:
+                measures = [m for m in measures if m.lead_agency == name]
+            elif q.role == Role.CO:
+                measures = [m for m in measures if m.lead_agency != name]
+        if q.topic_terms and not (q.section or q.agencies):
+            numbers = {n for n, _ in cut(self.score(q.corrected, measures), self.calibration)}
+            measures = [m for m in measures if m.number in numbers]
+        if not measures:
+            return Retrieval(Route.PREVIOUS, abstain=Abstain.NO_PREVIOUS, agencies=q.agency_names)
+        role_of = q.agencies[0].name if q.agencies else None
+        return Retrieval(
+            Route.PREVIOUS,
+            hits=[Hit(m, 1.0, Route.PREVIOUS, self._role_of(m, role_of) if role_of else "") for m in measures],
+            agencies=q.agency_names,
+        )
+
+    def _superlative(self, q: Query) -> Retrieval:
+        """Rankings over agencies (most/fewest measures led or named in) and measures (most agencies)."""
+        if q.rank == Rank.MOST_AGENCIES:
+            top = max(len(m.agencies) for m in self.plan.measures)
+            hits = [Hit(m, 1.0, Route.SUPERLATIVE) for m in self.plan.measures if len(m.agencies) == top]
+            return Retrieval(Route.SUPERLATIVE, hits=hits, count=top, detail=str(q.rank))
+        led = q.rank in (Rank.MOST_LED, Rank.FEWEST_LED)
+        candidates = [a.name for a in self.registry.agencies]
+        if q.among_ministries:
+            candidates = [n for n in candidates if n.startswith("Ministry")] or candidates
+        counts = {
+            n: sum((m.lead_agency == n) if led else (n in m.agencies) for m in self.plan.measures) for n in candidates
+        }
+        if q.rank in (Rank.FEWEST_LED, Rank.FEWEST_NAMED):
+            positive = {n: c for n, c in counts.items() if c > 0} or counts
+            target = min(positive.values())
+            winners = [n for n, c in positive.items() if c == target]
+        else:
+            target = max(counts.values())
+            winners = [n for n, c in counts.items() if c == target]
+        hits = [
+            Hit(m, 1.0, Route.SUPERLATIVE, self._role_of(m, w))
+            for m in self.plan.measures
+            for w in winners[:1]
+            if (m.lead_agency == w if led else w in m.agencies)
+        ]
+        if len(winners) > 1:  # a tie: every tied agency's measures
+            hits = [
+                Hit(m, 1.0, Route.SUPERLATIVE)
+                for m in self.plan.measures
+                if any((m.lead_agency == w) if led else (w in m.agencies) for w in winners)
+            ]
+        return Retrieval(Route.SUPERLATIVE, hits=hits, agencies=winners, count=target, detail=str(q.rank))
+
+    # ------------------------------------------------------------ document facts
+
+    def _document(self, q: Query) -> Retrieval | None:
+        """Facts about the circular and the plan's structure, quoted from the parsed header."""
+        text, low = q.text, q.text.lower()
         h, plan = self.plan.header, self.plan
         facts: list[str] = []
         sections: list[Section] = []
-        if m := _SECTION_REF.search(question):
-            ref = m.group(1).upper()
-            numeral = _ROMAN[int(ref) - 1] if ref.isdigit() and 0 < int(ref) <= len(_ROMAN) else ref
-            if any(s.numeral == numeral for s in plan.sections) and not re.search(r"\bmeasures?\b", q):
-                sections = [plan.section(numeral)]
-        elif re.search(r"\bobjectives?\b|\bgoals?\b", q) and not self.registry.find(question):
-            titles = [s for s in plan.sections if set(terms(s.title)) & set(terms(question))]
+        if q.section and (re.search(r"\bobjectives?\b|\bgoals?\b|\baims?\b", low) or not SET_QUESTION.search(low)):
+            sections = [plan.section(q.section)]
+        elif re.search(r"\bobjectives?\b|\bgoals?\b", low):
+            titles = [s for s in plan.sections if set(terms(s.title)) & set(terms(text))]
             sections = titles if len(titles) == 1 else []
-        if re.search(r"\b(?:date|dated|when)\b|什么时候|日期", q) and re.search(
-            r"\b(?:plan|circular|issued|document)\b", q
+        if re.search(r"\b(?:date|dated|when)\b|什么时候|日期", low) and re.search(
+            r"\b(?:plan|circular|issued|document|published|released)\b", low
         ):
             facts.append(f"The circular is dated {h.date}.")
-        if re.search(
-            r"document number|doc(?:ument)?\.? no|reference number|文号|circular number|number of the circular", q
-        ):
+        if re.search(r"document number|doc(?:ument)?\.? no|reference number|文号|circular number|number of the circ", low):
             facts.append(f"The circular's document number is {h.document_number}.")
-        if re.search(r"how many (?:specific )?measures|number of measures|how many items", q):
+        if re.search(r"how many (?:specific |numbered )?(?:measures|items|tasks)|number of measures|措施.*多少", low):
             facts.append(f"The plan has {len(plan.measures)} numbered measures in {len(plan.sections)} sections.")
-        if (
-            re.search(
-                r"how many sections|what are the (?:\w+ )?sections|list (?:the|all) sections|which sections does", q
-            )
-            and not sections
-        ):
+        if re.search(r"how many sections|what are the (?:\w+ )?sections|list (?:the|all) sections", low) and not sections:
             facts.append(f"The plan has {len(plan.sections)} sections:")
             facts.extend(f"{s.numeral}. {s.title} (measures {s.measures[0]}–{s.measures[-1]})" for s in plan.sections)
-        if re.search(
-            r"addressed|addressees|sent to|distributed to|which agencies (?:receive|got)|how many agencies", q
-        ):
+        if re.search(r"addressed|addressees|sent to|distributed to|which agencies (?:receive|got)|how many agencies", low):
             facts.append(f"The circular is addressed to {len(h.addressees)} agencies: {', '.join(h.addressees)}.")
-        if re.search(r"\btitle\b|\bcalled\b|what is (?:this|the) (?:plan|document)\b|\bwhat plan\b", q):
+        if re.search(r"\btitle\b|\bcalled\b|what is (?:this|the) (?:plan|document)\b|\bwhat plan\b", low):
             facts.append(f"The document is the “{h.title}”; the plan is the “{h.plan_title}”.")
-        if re.search(r"\bprinciple\b|\bpurpose\b|\baim of the plan\b", q):
+        if re.search(r"\bprinciple\b|\bpurpose\b|\baim of the plan\b", low):
             facts.append(h.preamble)
         if not facts and not sections:
             return None
-        return Retrieval("document", facts=facts, sections=sections, question=question)
+        return Retrieval(Route.DOCUMENT, facts=facts, sections=sections)
 
-    def _agency(self, question: str, agencies: list[str], mentions) -> Retrieval:
-        chosen = [m for m in self.plan.measures if all(a in m.agencies for a in agencies)]
-        lead_only = bool(_LEAD.search(question)) and len(agencies) == 1
-        if lead_only:
-            chosen = [m for m in chosen if m.lead_agency == agencies[0]]
-        if not chosen:
-            reason = "no_joint" if len(agencies) > 1 else "no_lead"
-            return Retrieval("agency", abstain=reason, agencies=agencies, question=question)
-        route = "joint" if len(agencies) > 1 else ("lead" if lead_only else "agency")
-        hits = [Hit(m, 1.0, route, "lead" if m.lead_agency == agencies[0] else "co-responsible") for m in chosen]
-        topic = self._topic_words(question, mentions)
-        if topic and len(hits) > 1:
-            narrowed = self._narrow(topic, hits)
-            if not narrowed:
-                return Retrieval("agency_topic", abstain="no_topic", agencies=agencies, topic=topic, hits=hits)
-            return Retrieval("agency_topic", hits=narrowed, agencies=agencies, topic=topic, question=question)
-        return Retrieval(route, hits=hits, agencies=agencies, question=question)
+    # ------------------------------------------------------------ topics
 
-    def _topic_words(self, question: str, mentions) -> str:
-        """What is left of the question once agency mentions and function words are removed."""
-        rest = question
-        for m in sorted(mentions, key=lambda m: -len(m.text)):
-            rest = re.sub(re.escape(m.text), " ", rest, flags=re.I)
-        rest = _LEAD.sub(" ", rest)
-        rest = re.sub(r"\([^)]*\)$", " ", rest)  # follow-up context we appended
-        words = [w for w in _WORD.findall(rest.lower()) if w not in STOP and len(w) > 2 and not w.isdigit()]
-        # A misspelt part of the agency's own name ("Genral Administration of Customs") is not a topic.
-        name_words = {w for m in mentions for w in _WORD.findall(m.agency.lower()) if len(w) > 3}
-        words = [w for w in words if not difflib.get_close_matches(w, name_words, n=1, cutoff=0.8)]
-        return " ".join(words)
+    def translate(self, text: str) -> str:
+        """Chinese terms -> the plan's English words via the glossary (longest match first)."""
+        out: list[str] = []
+        rest = text
+        for key in self._glossary_keys:
+            if key in rest:
+                out.append(self.glossary[key])
+                rest = rest.replace(key, " ")
+        return " ".join(out)
 
-    def _narrow(self, topic: str, hits: list[Hit]) -> list[Hit]:
-        """Keep an agency's measures that are about ``topic`` (same scoring as the topic route)."""
-        keep = cut(
-            self.score(topic, [h.measure for h in hits]),
-            self.calibration.for_question(topic),
-            self.calibration.floor * 0.9,
-        )
-        by_number = {h.measure.number: h for h in hits}
-        return [by_number[n] for n in sorted(n for n, _ in keep)]
+    def _topic(self, q: Query) -> Retrieval:
+        hits = self._topic_hits(q, list(self.plan.measures))
+        if not hits:
+            return Retrieval(Route.TOPIC, abstain=Abstain.OUT_OF_SCOPE, topic=q.topic, scores=self._last_scores)
+        return Retrieval(Route.TOPIC, hits=hits, topic=q.topic, scores=self._last_scores)
 
-    def _topic(self, question: str) -> Retrieval:
-        keep = cut(self.score(question, list(self.plan.measures)), self.calibration.for_question(question))
-        if not keep:
-            return Retrieval("topic", abstain="out_of_scope", question=question)
-        if GROUP_QUESTION.search(question):  # "Which measures are about copyright?" wants every such measure
-            kept = {n for n, _ in keep}
-            keep += [(n, 0.0) for n in self._literal_matches(question) if n not in kept]
-        hits = [Hit(self.plan.measure(n), round(s, 4), "topic") for n, s in keep]
-        return Retrieval("topic", hits=hits, question=question)
+    _last_scores: list[dict] = []
 
-    def _literal_matches(self, question: str) -> list[int]:
-        """Measures whose own text contains every content term of the question (1-4 terms)."""
-        wanted = set(terms(question))
-        if not 1 <= len(wanted) <= 4:
+    def _topic_hits(self, q: Query, measures: list[Measure]) -> list[Hit]:
+        text = q.corrected
+        zh = q.language == "zh"
+        if zh:
+            text = f"{self.translate(q.text)} {' '.join(w for w in words(q.text))}".strip()
+        scored = self.score(text, measures, multilingual=q.text if zh else None)
+        self._last_scores = [self._evidence(s) for s in scored[:8]]
+        if not zh and not self._covered(q, scored):
             return []
-        return [m.number for m, have in zip(self.plan.measures, self._text_terms, strict=True) if wanted <= have]
+        keep = cut(scored, self.calibration)
+        kept = {n for n, _ in keep}
+        if keep and SET_QUESTION.search(q.text) and len(self._specific(q)) <= 3:  # all measures literally on it
+            keep += [(m.number, 0.0) for m in measures if m.number not in kept and self._literal(m.number, q)]
+        return [Hit(self.plan.measure(n), round(s, 4), Route.TOPIC) for n, s in keep]
 
-    # ------------------------------------------------------------ scoring
+    def _covered(self, q: Query, scored: list[Scored]) -> bool:
+        """False when the question's own words are not the plan's (a topic the plan never mentions)
+        and no measure is close in meaning either: "cryptocurrency regulation" shares only "regulation"."""
+        content = [w for w in q.topic.split() if len(w) > 2]
+        unknown = [w for w in content if stem(w) not in self.plan_terms]
+        if not unknown:
+            return True
+        best_dense = max((s.dense for s in scored), default=0.0)
+        return bool(self._specific(q)) and best_dense >= self.calibration.unknown_dense_floor
 
-    def score(self, query: str, measures: list[Measure]) -> list[Scored]:
+    @staticmethod
+    def _evidence(s: Scored) -> dict:
+        return {"measure": s.number, "dense": round(s.dense, 4), "bm25": round(s.bm25, 4), "rrf": round(s.rrf, 5)}
+
+    def score(self, query: str, measures: list[Measure], multilingual: str | None = None) -> list[Scored]:
         """Dense and lexical evidence for ``measures``, best first by reciprocal-rank fusion."""
         q_terms = terms(query)
         numbers = {m.number for m in measures}
@@ -398,6 +475,9 @@ class Retriever:
         top_bm25 = max(max(bm25_all), 1e-9)  # normalised over the whole plan, not the subset
         bm25 = {n: float(bm25_all[n - 1] / top_bm25) for n in numbers}
         dense = self._dense(query, numbers)
+        if multilingual:
+            e5 = self._multilingual(multilingual, numbers)
+            dense = {n: max(dense.get(n, 0.0), e5.get(n, 0.0)) for n in numbers}
         rank_b = {n: i for i, n in enumerate(sorted(numbers, key=lambda n: -bm25[n]))}
         rank_d = {n: i for i, n in enumerate(sorted(numbers, key=lambda n: -dense.get(n, 0.0)))}
         rows = [
@@ -406,20 +486,34 @@ class Retriever:
         return sorted(rows, key=lambda r: -r.rrf)
 
     def _dense(self, query: str, numbers: set[int]) -> dict[int, float]:
-        """Cosine similarity per measure from Chroma (all measures; the plan is small)."""
-        if self.vectorstore is None:
+        """Best cosine per measure over its own document and its expansion documents (Chroma)."""
+        if self.vectorstore is None or not query.strip():
             return {}
         docs = self.vectorstore.similarity_search_with_score(
-            query, k=len(self.plan.measures), filter={"kind": "measure"}
+            query, k=len(self.plan.measures) * 8, filter={"kind": {"$in": ["measure", "expansion"]}}
         )
-        return {d.metadata["number"]: 1.0 - dist for d, dist in docs if d.metadata["number"] in numbers}
+        best: dict[int, float] = {}
+        for d, dist in docs:
+            n = d.metadata["number"]
+            if n in numbers:
+                best[n] = max(best.get(n, -1.0), 1.0 - dist)
+        return best
+
+    def _multilingual(self, question: str, numbers: set[int]) -> dict[int, float]:
+        """multilingual-e5 cosine between a (Chinese) question and each measure, rescaled to MiniLM's range."""
+        from assistant.multilingual import Multilingual
+
+        if self._e5 is None:
+            self._e5 = Multilingual([m.text for m in self.plan.measures])
+        sims = self._e5.similarities(question)
+        return {n: sims[n - 1] for n in numbers}
 
     # ------------------------------------------------------------ filters
 
     def _apply_filters(self, result: Retrieval, filters: dict) -> Retrieval:
         """Restrict hits to a section and/or agency chosen in the UI."""
         section, agency = filters.get("section"), filters.get("agency")
-        if not result.hits or not (section or agency):
+        if not result.hits or not (section or agency) or result.abstain:
             return result
         hits = result.hits
         if section:
@@ -427,6 +521,6 @@ class Retriever:
         if agency:
             hits = [h for h in hits if agency in h.measure.agencies]
         if not hits:
-            return Retrieval(result.route, abstain="filtered", question=result.question, agencies=result.agencies)
+            return Retrieval(result.route, abstain=Abstain.FILTERED, question=result.question, agencies=result.agencies)
         result.hits = hits
         return result

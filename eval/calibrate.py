@@ -1,54 +1,71 @@
-"""Fit the topic cut-off (alpha, floor, ratio) on the eval set's topic and out-of-scope questions.
+"""Fit the topic cut-off and the described-agency threshold on the dev split only.
 
-Scores are computed once per question; the grid search then replays the cut-off offline.
-Writes ``assistant/calibration.json``.
+Scores do not depend on the cut-off, so they are computed once per question (memoised) and the
+grid search replays retrieval with each candidate. Writes ``assistant/calibration.json``.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from functools import lru_cache
 
-from assistant.retrieve import CALIBRATION_FILE, GROUP_QUESTION, Calibration, Retriever, cut
+from assistant.retrieve import CALIBRATION_FILE, Calibration, Retriever
+from eval.metrics import score
 from eval.run import QUESTIONS, load_questions
+from eval.split import Split
 from index.config import Settings
+
+GRID = {
+    "alpha": [0.5, 0.6, 0.7, 0.8],
+    "floor": [0.45, 0.5, 0.55, 0.6],
+    "dense_floor": [0.6, 0.65, 0.7, 0.8],
+    "ratio": [0.75, 0.8, 0.85, 0.9],
+    "unknown_dense_floor": [0.45, 0.5, 0.55],
+}
+DESCRIBE = [0.45, 0.5, 0.55, 0.6, 0.65, 0.7]
+
+
+def _memoise(retriever: Retriever) -> None:
+    """Cache scoring and phrase embeddings: they are the slow part and the grid never changes them."""
+    raw_score, raw_sim = retriever.score, retriever.describer.similarities
+
+    @lru_cache(maxsize=None)
+    def cached_score(query, numbers, multilingual):
+        return raw_score(query, [retriever.plan.measure(n) for n in numbers], multilingual)
+
+    retriever.score = lambda q, ms, multilingual=None: cached_score(q, tuple(m.number for m in ms), multilingual)
+    retriever.describer.similarities = lru_cache(maxsize=None)(raw_sim)
+
+
+def accuracy(retriever: Retriever, questions: list[dict], cal: Calibration) -> float:
+    """Strict accuracy of routing with ``cal`` (citations only, no model)."""
+    retriever.calibration = cal
+    retriever.describer.threshold = cal.describe_threshold
+    good = 0
+    for q in questions:
+        r = retriever.retrieve(q["question"], q.get("history") or [])
+        row = score(q, r.numbers, bool(r.abstain) or r.route == "empty", " ".join(map(str, [r.count or ""])), [], "", 0)
+        good += row.strict or (not q.get("must_include") and set(r.numbers) == set(q["expected_measures"]))
+    return good / max(len(questions), 1)
 
 
 def calibrate(settings: Settings | None = None, questions_path=QUESTIONS, write: bool = True) -> dict:
-    """Grid-search the cut-off; returns the best parameters and their accuracy on the fitted questions."""
+    """Grid-search on the dev split; returns the best parameters and their dev accuracy."""
     settings = settings or Settings.from_env()
     retriever = Retriever.open(settings)
-    cases = []
-    for q in load_questions(questions_path):
-        r = retriever.retrieve(q["question"], q.get("history") or [])
-        if r.route != "topic":
-            continue
-        scored = retriever.score(r.question, list(retriever.plan.measures))
-        expected = set(q.get("expected_measures", []))
-        ok = expected | set(q.get("allowed_measures", []))
-        cases.append((scored, expected, ok, bool(q.get("expect_abstain")), bool(GROUP_QUESTION.search(r.question))))
-
-    def accuracy(cal: Calibration, subset) -> float:
-        good = 0
-        for scored, expected, ok, abstain, group in subset:
-            got = {n for n, _ in cut(scored, cal.for_question("measures" if group else ""))}
-            good += (not got) if abstain else (bool(got) and expected <= got <= ok)
-        return good / max(len(subset), 1)
-
-    ratios = [round(0.5 + 0.025 * i, 3) for i in range(20)]
-    # Stage 1: alpha, floor and the single-answer ratio on all but group questions.
-    single = [c for c in cases if not c[4]]
-    grid = itertools.product(
-        [round(0.1 * i, 2) for i in range(2, 10)], [round(0.3 + 0.025 * i, 3) for i in range(17)], ratios
+    _memoise(retriever)
+    dev = [q for q in load_questions(questions_path) if q.get("split") == Split.DEV]
+    topical = [q for q in dev if q["category"] in ("topic", "everyday", "typo", "chinese", "near_miss", "abstain")]
+    base = Calibration.load()
+    best = max(
+        (replace(base, **dict(zip(GRID, values, strict=True))) for values in itertools.product(*GRID.values())),
+        key=lambda c: (accuracy(retriever, topical, c), -abs(c.floor - 0.5)),
     )
-    candidates = [Calibration(a, f, r, r) for a, f, r in grid]
-    cal = max(candidates, key=lambda c: (accuracy(c, single), -abs(c.floor - 0.5)))
-    # Stage 2: the group ratio on group questions, the rest fixed.
-    group = [c for c in cases if c[4]]
-    _, g = max((accuracy(Calibration(cal.alpha, cal.floor, cal.ratio, g), group), g) for g in ratios)
-    cal = Calibration(cal.alpha, cal.floor, cal.ratio, g)
-    result = {**asdict(cal), "topic_accuracy": round(accuracy(cal, cases), 4), "questions": len(cases)}
+    agencies = [q for q in dev if q["category"] in ("described", "abstain", "agency_alias", "leftover")]
+    best = max((replace(best, describe_threshold=t) for t in DESCRIBE), key=lambda c: accuracy(retriever, agencies, c))
+    result = {**asdict(best), "dev_accuracy": round(accuracy(retriever, dev, best), 4), "dev_questions": len(dev)}
     if write:
         CALIBRATION_FILE.write_text(json.dumps(result, indent=1) + "\n")
     return result

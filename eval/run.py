@@ -13,11 +13,14 @@ from index.config import REPO_ROOT, Settings
 from index.parse import depaginate, normalise_ws
 
 QUESTIONS = REPO_ROOT / "eval" / "questions.jsonl"
+ROBUSTNESS = REPO_ROOT / "eval" / "robustness.jsonl"
 THRESHOLDS = REPO_ROOT / "eval" / "thresholds.json"
+# The sets a full run reports, each with the file and split it reads. Floors apply to test and robustness.
+SETS = {"dev": (QUESTIONS, "dev"), "test": (QUESTIONS, "test"), "robustness": (ROBUSTNESS, None)}
 
 
-def load_questions(path: Path = QUESTIONS) -> list[dict]:
-    """Read a JSONL question file, with line numbers in errors."""
+def load_questions(path: Path = QUESTIONS, split: str | None = None) -> list[dict]:
+    """Read a JSONL question file (only the rows of ``split`` when given), with line numbers in errors."""
     rows = []
     for i, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if line.strip():
@@ -25,7 +28,7 @@ def load_questions(path: Path = QUESTIONS) -> list[dict]:
                 rows.append(json.loads(line))
             except json.JSONDecodeError as exc:
                 raise SystemExit(f"error: {path}:{i}: {exc.msg}") from exc
-    return rows
+    return [r for r in rows if split is None or r.get("split") == split]
 
 
 def run_ours(
@@ -43,8 +46,7 @@ def run_ours(
     rows = []
     for q in tqdm(questions, desc="ours", disable=not progress, file=sys.stderr):
         a = assistant.ask(q["question"], q.get("history") or [])
-        rows.append(
-            score(
+        row = score(
                 q,
                 [c.measure for c in a.citations],
                 a.abstained,
@@ -54,7 +56,8 @@ def run_ours(
                 a.timings["total_s"],
                 a.route,
             )
-        )
+        row.model_sentences = sum(c.source == "model" for c in a.citations)
+        rows.append(row)
     return rows
 
 
@@ -80,16 +83,17 @@ def evaluate(
     baseline: bool = True,
     settings: Settings | None = None,
     progress: bool = True,
+    split: str | None = None,
 ) -> dict:
     """The whole run as one JSON-able dict: summary, per category, per-question rows."""
     settings = settings or Settings.from_env()
-    questions = load_questions(questions_path)
+    questions = load_questions(questions_path, split)
     t0 = time.perf_counter()
     ours = run_ours(questions, settings, llm, retrieval_only, progress)
     result = {
         "mode": "retrieval-only" if retrieval_only else "full",
         "llm": None if retrieval_only else (llm or settings.llm),
-        "questions_file": str(questions_path),
+        "questions_file": str(questions_path) + (f" ({split} split)" if split else ""),
         "ours": {"summary": aggregate(ours), "categories": by_category(ours), "rows": [r.__dict__ for r in ours]},
         "seconds": None,
     }
@@ -104,9 +108,14 @@ def evaluate(
     return result
 
 
-def check_thresholds(result: dict, path: Path = THRESHOLDS) -> list[str]:
-    """Metrics below their floor for this mode: an empty list means the run passes."""
-    floors = json.loads(Path(path).read_text())[result["mode"]]
+def evaluate_sets(names=tuple(SETS), **kwargs) -> dict[str, dict]:
+    """``evaluate`` on each named set (dev, test, robustness): the eval report shows them side by side."""
+    return {name: evaluate(SETS[name][0], split=SETS[name][1], **kwargs) for name in names}
+
+
+def check_thresholds(result: dict, path: Path = THRESHOLDS, floors_for: str | None = None) -> list[str]:
+    """Metrics below their floor for this mode (or the named set's floors): empty means the run passes."""
+    floors = json.loads(Path(path).read_text())[floors_for or result["mode"]]
     summary = result["ours"]["summary"]
     failures = []
     for metric, floor in floors.items():
@@ -200,6 +209,33 @@ def chart(result: dict, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def sets_markdown(results: dict[str, dict]) -> str:
+    """Per-class strict accuracy for each set, ours beside the tutorial baseline."""
+    lines = ["# Eval by set and class", "", "| set | n | strict | recall | precision | false abstention | baseline strict |"]
+    lines.append("| --- | --- | --- | --- | --- | --- | --- |")
+    for name, r in results.items():
+        s, b = r["ours"]["summary"], r.get("baseline", {}).get("summary", {})
+        lines.append(
+            f"| **{name}** | {s['questions']} | {_fmt(s['strict_accuracy'])} | {_fmt(s['citation_recall'])} | "
+            f"{_fmt(s['citation_precision'])} | {_fmt(s['false_abstention_rate'])} | {_fmt(b.get('strict_accuracy'))} |"
+        )
+    lines += ["", "| set | class | n | ours | baseline |", "| --- | --- | --- | --- | --- |"]
+    for name, r in results.items():
+        base = r.get("baseline", {}).get("categories", {})
+        for cat, agg in r["ours"]["categories"].items():
+            b = base.get(cat, {}).get("strict_accuracy")
+            lines.append(f"| {name} | {cat} | {agg['questions']} | {_fmt(agg['strict_accuracy'])} | {_fmt(b)} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_sets(results: dict[str, dict], out: Path) -> None:
+    """One folder per set (report.md, results.json, chart) and ``report.md`` comparing them."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name, result in results.items():
+        write(result, out / name)
+    (out / "report.md").write_text(sets_markdown(results))
 
 
 def write(result: dict, out: Path) -> None:

@@ -6,13 +6,13 @@ Used twice: to split a measure's "(A, B and C)" responsibility list (names conta
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from rapidfuzz import fuzz
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,8 @@ class Agency:
     short_names: tuple[str, ...] = ()
     chinese: tuple[str, ...] = ()
     case_sensitive: tuple[str, ...] = ()
+    description: str = ""  # what the body is and does, in plain words
+    roles: tuple[str, ...] = ()  # the role nouns people describe it by ("labour", "farm ministry")
 
     @property
     def label(self) -> str:
@@ -102,6 +104,8 @@ class Registry:
                 short_names=tuple(item.get("short_names", [])),
                 chinese=tuple(item.get("chinese", [])),
                 case_sensitive=tuple(item.get("case_sensitive", [])),
+                description=item.get("description", ""),
+                roles=tuple(item.get("roles", [])),
             )
             for item in data["agencies"]
         ]
@@ -180,7 +184,7 @@ class Registry:
                 window = " ".join(w for w, _ in words[i : i + n])
                 if abs(len(window) - len(alias)) > 3 or window[:1] != alias[:1]:
                     continue
-                ratio = difflib.SequenceMatcher(None, window, alias).ratio()
+                ratio = fuzz.ratio(window, alias) / 100
                 if ratio >= cutoff:
                     candidates.append((ratio, i, i + n, Mention(canonical, window, words[i][1], "fuzzy")))
         # Best match first; a span of the question names one agency at most.

@@ -78,12 +78,17 @@ def manifest_for(settings: Settings, plan: Plan, registry: Registry) -> dict:
         "parser_version": PARSER_VERSION,
         "doc_id": plan.doc_id,
         "measures": len(plan.measures),
+        "expansions_sha256": _sha256(settings.expansions),
     }
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest() if Path(path).exists() else ""
 
 
 def index_version(manifest: dict) -> str:
     """Short stable id of an index: shown in the chat footer and the feedback log."""
-    keys = ("source_sha256", "registry_sha256", "embed_model", "parser_version")
+    keys = ("source_sha256", "registry_sha256", "embed_model", "parser_version", "expansions_sha256")
     return hashlib.sha256("|".join(str(manifest.get(k)) for k in keys).encode()).hexdigest()[:10]
 
 
@@ -205,9 +210,9 @@ def build(settings: Settings, rebuild: bool = False, quiet: bool = False, embedd
     if not rebuild and (stored := _sidecar_matches(settings, manifest)):
         return BuildResult(False, "up to date", stored["count"], time.perf_counter() - t0, manifest, plan, registry)
 
-    from index.chunk import documents
+    from index.chunk import documents, load_expansions
 
-    docs = documents(plan, registry)
+    docs = documents(plan, registry, load_expansions(settings.expansions))
     chroma = open_client(settings, quiet)
     stored = _stored_manifest(chroma, settings.collection)
     if stored is None:

@@ -9,7 +9,9 @@ key per agency: ``agency_GAC: True``.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import yaml
 from langchain_core.documents import Document
 
 from index.agencies import Registry
@@ -46,9 +48,39 @@ def measure_document(m: Measure, registry: Registry) -> Document:
     return Document(page_content=content, metadata=metadata, id=measure_id(m.doc_id, m.number))
 
 
-def documents(plan: Plan, registry: Registry) -> list[Document]:
-    """All documents for a plan: measures, section objectives, header."""
+def load_expansions(path: Path) -> dict[int, dict]:
+    """``data/expansions.yaml``: measure number -> {"questions": [...], "keywords": [...]}; {} if absent."""
+    if not Path(path).exists():
+        return {}
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    return {int(k): v or {} for k, v in (data.get("measures") or {}).items()}
+
+
+def expansion_documents(plan: Plan, expansions: dict[int, dict]) -> list[Document]:
+    """One document per plain-language question of a measure, and one for its keywords.
+
+    They are searched beside the measure (dense score = best of the measure and its expansions),
+    so everyday wording ("borrow money against patents") finds the plan's ("patent pledging").
+    """
+    docs = []
+    for m in plan.measures:
+        e = expansions.get(m.number) or {}
+        texts = [*e.get("questions", []), "; ".join(e.get("keywords", []))]
+        for i, text in enumerate(t for t in texts if t.strip()):
+            docs.append(
+                Document(
+                    page_content=text,
+                    metadata={"doc_id": m.doc_id, "kind": "expansion", "number": m.number, "section": m.section},
+                    id=f"{m.doc_id}:expansion:{m.number}:{i}",
+                )
+            )
+    return docs
+
+
+def documents(plan: Plan, registry: Registry, expansions: dict[int, dict] | None = None) -> list[Document]:
+    """All documents for a plan: measures, their expansions, section objectives, header."""
     docs = [measure_document(m, registry) for m in plan.measures]
+    docs += expansion_documents(plan, expansions or {})
     for s in plan.sections:
         docs.append(
             Document(

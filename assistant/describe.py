@@ -1,0 +1,136 @@
+"""Agencies described, not named: "the labour ministry", "the top court", "the forestry people".
+
+Staff name bodies by what they do. Each registry entry carries a description and the role nouns
+people use for it (``data/agencies.yaml``). An *organisation-like phrase* is a head noun (ministry,
+office, regulator, authority, bureau, court, department, service, ...) with its modifiers
+("the farm ministry", "ministry of labour"). A phrase is matched:
+
+1. lexically: its modifiers' stems contain one of an agency's role nouns ("farm" -> agriculture);
+2. else by embedding similarity between the phrase and the agency's name, description and role
+   nouns, above a threshold fitted on the dev split (``assistant/calibration.json``).
+
+A topic word alone ("patents") is never an agency: without a head noun nothing is matched.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+from assistant.query import AgencyRef, MatchHow
+from assistant.text import FUNCTION_WORDS, stem
+from index.agencies import Registry
+
+HEADS = frozenset(
+    """ministry ministries office regulator authority bureau court department service administration commission
+    agency academy procuratorate procuratorates people folks guys team watchdog body unit inspectorate police
+    prosecutor prosecutors regulators administrator overseer""".split()
+)
+# Words that look like modifiers but only point at which body, not what it does.
+_NEUTRAL = FUNCTION_WORDS | {"which", "what", "china", "chinese", "national", "state", "central", "government",
+                             "top", "main", "relevant", "s", "country", "country's", "china's"}  # fmt: skip
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z'-]*")
+
+
+class Describer:
+    """Finds agencies described by organisation-like phrases."""
+
+    def __init__(self, registry: Registry, embedder=None, threshold: float = 0.62):
+        self.registry = registry
+        self.embedder = embedder
+        self.threshold = threshold
+        # role stems -> agencies; a multi-word role is a tuple of stems
+        self._roles: list[tuple[tuple[str, ...], str]] = []
+        self._head_roles: dict[str, str] = {}  # a role that is itself a head noun: "prosecutors", "police"
+        for a in registry.agencies:
+            for role in a.roles:
+                raw = [w for w in re.findall(r"[a-z]+", role.lower()) if w not in FUNCTION_WORDS]
+                stems = tuple(stem(w) for w in raw if w not in HEADS)
+                if stems:
+                    self._roles.append((stems, a.name))
+                elif len(raw) == 1 and raw[0] not in {"ministry", "office", "department", "agency", "people"}:
+                    self._head_roles.setdefault(raw[0], a.name)
+
+    def phrases(self, text: str, taken: list[tuple[int, int]] = ()) -> list[tuple[str, list[str], int, int]]:
+        """Organisation-like phrases: (phrase, modifier words, start, end), outside ``taken`` spans."""
+        tokens = [(m.group(0).lower().removesuffix("'s"), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+        out = []
+        for i, (tok, start, end) in enumerate(tokens):
+            if tok not in HEADS or any(a <= start < b for a, b in taken):
+                continue
+            mods: list[tuple[str, int]] = []
+            j = i - 1
+            while j >= 0 and len(mods) < 3 and tokens[j][0] not in FUNCTION_WORDS and tokens[j][0] not in HEADS:
+                mods.insert(0, (tokens[j][0], tokens[j][1]))
+                j -= 1
+            after: list[tuple[str, int]] = []
+            if i + 1 < len(tokens) and tokens[i + 1][0] in ("of", "for", "in"):
+                k = i + 2
+                while k < len(tokens) and len(after) < 4 and tokens[k][0] not in HEADS:
+                    if tokens[k][0] in ("the",):
+                        k += 1
+                        continue
+                    if tokens[k][0] in FUNCTION_WORDS and tokens[k][0] != "and":
+                        break
+                    after.append((tokens[k][0], tokens[k][2]))
+                    k += 1
+            modifiers = [w for w, _ in mods + after if w not in _NEUTRAL]
+            if not modifiers and tok not in self._head_roles:
+                continue
+            s = mods[0][1] if mods else start
+            e = after[-1][1] if after else end
+            out.append((text[s:e], modifiers, s, e))
+        return out
+
+    def find(self, text: str, taken: list[tuple[int, int]] = ()) -> list[tuple[AgencyRef, int, int]]:
+        """Agencies described in ``text``: lexical role match first, then embedding similarity."""
+        found: list[tuple[AgencyRef, int, int]] = []
+        for phrase, modifiers, start, end in self.phrases(text, taken):
+            head = next((w for w in reversed(re.findall(r"[a-z']+", phrase.lower())) if w in self._head_roles), None)
+            ref = self._lexical(phrase, modifiers) or (self._dense(phrase, modifiers) if modifiers else None)
+            if ref is None and head:
+                ref = AgencyRef(self._head_roles[head], phrase, MatchHow.DESCRIPTION, 1.0)
+            if ref and ref.name not in {f[0].name for f in found}:
+                found.append((ref, start, end))
+        return found
+
+    def _lexical(self, phrase: str, modifiers: list[str]) -> AgencyRef | None:
+        stems = [stem(w) for w in modifiers]
+        best: tuple[int, str] | None = None
+        for role, name in self._roles:
+            n = len(role)
+            if any(tuple(stems[i : i + n]) == role for i in range(len(stems) - n + 1)):
+                if best is None or n > best[0]:
+                    best = (n, name)
+        return AgencyRef(best[1], phrase, MatchHow.DESCRIPTION, 1.0) if best else None
+
+    @cached_property
+    def _matrix(self):
+        import numpy as np
+
+        texts, owners = [], []
+        for a in self.registry.agencies:  # what the body does, not its name: all names look alike
+            for t in (a.description, *a.roles):
+                if t:
+                    texts.append(t)
+                    owners.append(a.name)
+        return np.asarray(self.embedder.embed_documents(texts), dtype="float32"), owners
+
+    def similarities(self, phrase: str) -> list[tuple[str, float]]:
+        """Best cosine per agency for a phrase, best first (used by ``explain`` and calibration)."""
+        if self.embedder is None:
+            return []
+        import numpy as np
+
+        matrix, owners = self._matrix
+        sims = matrix @ np.asarray(self.embedder.embed_query(phrase), dtype="float32")
+        best: dict[str, float] = {}
+        for owner, s in zip(owners, sims.tolist(), strict=True):
+            best[owner] = max(best.get(owner, -1.0), s)
+        return sorted(best.items(), key=lambda x: -x[1])
+
+    def _dense(self, phrase: str, modifiers: list[str]) -> AgencyRef | None:
+        ranked = self.similarities(" ".join(modifiers))
+        if ranked and ranked[0][1] >= self.threshold:
+            return AgencyRef(ranked[0][0], phrase, MatchHow.DESCRIPTION, round(ranked[0][1], 3))
+        return None

@@ -1,0 +1,105 @@
+"""Text helpers shared by query parsing and scoring: words, Snowball stems, spelling correction.
+
+Spelling correction works against the plan's own vocabulary (its measures, section titles,
+expansions and agency registry): a word that is neither in that vocabulary nor a known English
+word (the embedding model's WordPiece vocabulary) is replaced by its closest plan word, found
+with rapidfuzz. "trademrak" -> "trademark"; "borrow" is a known word and stays.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+import Stemmer
+from rapidfuzz import fuzz, process
+
+_stemmer = Stemmer.Stemmer("english")
+
+# Function words and the words that every question about the plan uses: they carry no topic.
+_FUNCTION = """
+a an the and or nor of to in on for by with from at as is are was were be been being am do does did done doing
+what which who whom whose when where why how whether if than then so such that this these those there here
+it its it's they them their theirs he him his she her we us our you your yours i me my mine one ones
+can could may might must shall should will would need needs needed ought have has had having get gets got
+not no yes any all some each every either neither both only just also too else other others another more most
+very really quite about into onto over under up down out off again further once same own
+please thanks thank hi hello hey ok okay pls plz kindly quick quickly question q regarding re concerning concern
+concerns related relate relates relating tell say says said show list give find know want like see let lets
+anything something everything nothing thing things stuff bit lot lots way ways kind sort
+"""
+_PLAN_WORDS = """
+measure measures item items plan plans task tasks point points provision provisions action actions
+responsible responsibility responsibilities role roles job jobs duty duties involve involved involves
+involving assign assigned assigns mention mentions mentioned name names named cover covers covered
+document section sections part parts chapter
+"""
+FUNCTION_WORDS = frozenset(_FUNCTION.split())
+STOP = FUNCTION_WORDS | frozenset(_PLAN_WORDS.split())
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def words(text: str) -> list[str]:
+    """Lower-case word tokens: ``"Customs' IPR-filing" -> ["customs'", "ipr", "filing"]``."""
+    return [w.removesuffix("'s").rstrip("'") for w in _WORD.findall(text.lower())]
+
+
+@lru_cache(maxsize=50_000)
+def stem(word: str) -> str:
+    """Snowball (Porter 2) stem: geographical, geographic -> geograph."""
+    return _stemmer.stemWord(word)
+
+
+def terms(text: str) -> list[str]:
+    """Stems of the content words of a text (function words and one-letter tokens dropped)."""
+    return [stem(w) for w in words(text) if w not in STOP and len(w) > 1]
+
+
+@lru_cache(maxsize=1)
+def known_english() -> frozenset[str]:
+    """Whole words of the embedding model's WordPiece vocabulary: a list of known English words."""
+    from index.build import embedding_path
+    from index.config import Settings
+
+    try:
+        vocab = Path(embedding_path(Settings().embed_model)) / "vocab.txt"
+        return frozenset(w for w in vocab.read_text(encoding="utf-8").split() if w.isalpha() and w.islower())
+    except Exception:  # no model installed: correction then relies on the plan's vocabulary alone
+        return frozenset()
+
+
+class Speller:
+    """Corrects words against a vocabulary (the plan's); known English words are left alone."""
+
+    def __init__(self, vocabulary: Iterable[str], known: Iterable[str] = ()):
+        self.vocabulary = sorted({w for w in vocabulary if len(w) > 2 and w.isalpha()})
+        self._vocab_set = frozenset(self.vocabulary)
+        self._known = frozenset(known) | self._vocab_set | FUNCTION_WORDS
+
+    def correct(self, word: str) -> str:
+        """The closest vocabulary word for an unknown word of 5+ letters, else the word itself.
+
+        ``"trademrak" -> "trademark"``, ``"geografical" -> "geographical"``, ``"borrow" -> "borrow"``.
+        """
+        if len(word) < 5 or not word.isalpha() or word in self._known:
+            return word
+        cutoff = 85 if len(word) < 8 else 80
+        best = process.extractOne(word, self.vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff)
+        return best[0] if best else word
+
+    def correct_text(self, text: str) -> tuple[str, dict[str, str]]:
+        """The text with unknown words corrected, and the corrections made."""
+        fixes: dict[str, str] = {}
+
+        def repl(m: re.Match) -> str:
+            w = m.group(0)
+            fixed = self.correct(w.lower())
+            if fixed != w.lower():
+                fixes[w] = fixed
+                return fixed
+            return w
+
+        return re.sub(r"[A-Za-z]+", repl, text), fixes
