@@ -24,7 +24,7 @@ from index.agencies import Registry
 HEADS = frozenset(
     """ministry ministries office regulator authority bureau court department service administration commission
     agency academy procuratorate procuratorates people folks guys team watchdog body unit inspectorate police
-    prosecutor prosecutors regulators administrator overseer""".split()
+    prosecutor prosecutors regulators administrator overseer cops judges inspectors officials""".split()
 )
 # Words that look like modifiers but only point at which body, not what it does.
 _NEUTRAL = FUNCTION_WORDS | {"which", "what", "china", "chinese", "national", "state", "central", "government",
@@ -40,33 +40,41 @@ class Describer:
         self.embedder = embedder
         self.threshold = threshold
         # role stems -> agencies; a multi-word role is a tuple of stems
-        self._roles: list[tuple[tuple[str, ...], str]] = []
+        self._roles: list[tuple[tuple[str, ...], str, frozenset[str]]] = []
         self._head_roles: dict[str, str] = {}  # a role that is itself a head noun: "prosecutors", "police"
         for a in registry.agencies:
             for role in a.roles:
                 raw = [w for w in re.findall(r"[a-z]+", role.lower()) if w not in FUNCTION_WORDS]
                 stems = tuple(stem(w) for w in raw if w not in HEADS)
                 if stems:
-                    self._roles.append((stems, a.name))
+                    self._roles.append((stems, a.name, frozenset(w for w in raw if w in HEADS)))
                 elif len(raw) == 1 and raw[0] not in {"ministry", "office", "department", "agency", "people"}:
                     self._head_roles.setdefault(raw[0], a.name)
 
     def phrases(self, text: str, taken: list[tuple[int, int]] = ()) -> list[tuple[str, list[str], int, int]]:
         """Organisation-like phrases: (phrase, modifier words, start, end), outside ``taken`` spans."""
-        tokens = [(m.group(0).lower().removesuffix("'s"), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+        # "IT" in capitals is information technology, not the pronoun
+        tokens = [
+            ("infotech" if m.group(0) == "IT" else m.group(0).lower().removesuffix("'s"), m.start(), m.end())
+            for m in _TOKEN.finditer(text)
+        ]
         out = []
         for i, (tok, start, end) in enumerate(tokens):
             if tok not in HEADS or any(a <= start < b for a, b in taken):
                 continue
             mods: list[tuple[str, int]] = []
             j = i - 1
-            while j >= 0 and len(mods) < 3 and tokens[j][0] not in FUNCTION_WORDS and tokens[j][0] not in HEADS:
+            while j >= 0 and len(mods) < 4 and tokens[j][0] not in HEADS and (
+                tokens[j][0] not in FUNCTION_WORDS or (tokens[j][0] == "and" and mods)
+            ):
                 mods.insert(0, (tokens[j][0], tokens[j][1]))
                 j -= 1
             after: list[tuple[str, int]] = []
-            if i + 1 < len(tokens) and tokens[i + 1][0] in ("of", "for", "in"):
+            if i + 1 < len(tokens) and tokens[i + 1][0] in ("of", "for", "in", "that", "which", "who", "handling"):
                 k = i + 2
-                while k < len(tokens) and len(after) < 4 and tokens[k][0] not in HEADS:
+                if tokens[i + 1][0] in ("that", "which", "who") and k < len(tokens):
+                    k += 1  # "the ministry that runs employment ..." : skip the verb
+                while k < len(tokens) and len(after) < 6 and tokens[k][0] not in HEADS:
                     if tokens[k][0] in ("the",):
                         k += 1
                         continue
@@ -77,6 +85,7 @@ class Describer:
             modifiers = [w for w, _ in mods + after if w not in _NEUTRAL]
             if not modifiers and tok not in self._head_roles:
                 continue
+            modifiers = [w for w, _ in mods + after if w != "and"] if modifiers else []
             s = mods[0][1] if mods else start
             e = after[-1][1] if after else end
             out.append((text[s:e], modifiers, s, e))
@@ -86,8 +95,9 @@ class Describer:
         """Agencies described in ``text``: lexical role match first, then embedding similarity."""
         found: list[tuple[AgencyRef, int, int]] = []
         for phrase, modifiers, start, end in self.phrases(text, taken):
+            informative = [w for w in modifiers if w not in _NEUTRAL]
             head = next((w for w in reversed(re.findall(r"[a-z']+", phrase.lower())) if w in self._head_roles), None)
-            ref = self._lexical(phrase, modifiers) or (self._dense(phrase, modifiers) if modifiers else None)
+            ref = self._lexical(phrase, modifiers) or (self._dense(phrase, informative) if informative else None)
             if ref is None and head:
                 ref = AgencyRef(self._head_roles[head], phrase, MatchHow.DESCRIPTION, 1.0)
             if ref and ref.name not in {f[0].name for f in found}:
@@ -96,10 +106,11 @@ class Describer:
 
     def _lexical(self, phrase: str, modifiers: list[str]) -> AgencyRef | None:
         stems = [stem(w) for w in modifiers]
-        best: tuple[int, str] | None = None
-        for role, name in self._roles:
-            n = len(role)
-            if any(tuple(stems[i : i + n]) == role for i in range(len(stems) - n + 1)):
+        said = set(re.findall(r"[a-z]+", phrase.lower()))
+        best: tuple[float, str] | None = None
+        for role, name, heads in self._roles:
+            n = len(role) + 0.5 * bool(heads & said)  # "science academy" beats "science" for "the science academy"
+            if any(tuple(stems[i : i + len(role)]) == role for i in range(len(stems) - len(role) + 1)):
                 if best is None or n > best[0]:
                     best = (n, name)
         return AgencyRef(best[1], phrase, MatchHow.DESCRIPTION, 1.0) if best else None

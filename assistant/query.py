@@ -145,8 +145,8 @@ _LEAD_ZH = ("牵头", "主导", "负责")
 _CO = re.compile(r"\b(?:only )?(?:support|supports|supporting|assist|assists|co-?responsible|secondary|"
                  r"not (?:the )?lead|without leading|partner|helps?|co-?lead)\b", re.I)  # fmt: skip
 _COUNT = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow much\b|多少|几项|几个|几条", re.I)
-_MOST = re.compile(r"\b(?:most|biggest|largest|highest|greatest|max(?:imum)?|busiest|top)\b|最多", re.I)
-_FEWEST = re.compile(r"\b(?:fewest|least|smallest|lowest|min(?:imum)?)\b|最少", re.I)
+_MOST = re.compile(r"\b(?:most|max(?:imum)?|busiest|longest)\b|\b(?:biggest|largest|highest|greatest) (?:number|count|share|list)\b|最多")
+_FEWEST = re.compile(r"\b(?:fewest|least|min(?:imum)?|shortest)\b|\b(?:smallest|lowest) (?:number|count|share|list)\b|最少")
 _WHO = re.compile(r"\bwho\b|\bwhich (?:agency|agencies|ministry|body|bodies|department|organi[sz]ation|office)\b"
                   r"|\bwhose\b|谁|哪个部门", re.I)  # fmt: skip
 _ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
@@ -156,6 +156,9 @@ _SET_ANAPHOR = re.compile(
     r"\b(?:those|these|them|they|the above|that list|this list|the list|the ones|which ones|of which|"
     r"among them|listed|you (?:just )?(?:mentioned|listed|gave|cited))\b|这些|那些|其中",
     re.I,
+)
+_PARTITIVE = re.compile(
+    r"\b(?:of|among|from|in) (?:those|these|them|the above|that list|this list|the list)\b|\bthose ones\b|其中", re.I
 )
 _PRONOUN = re.compile(r"\b(?:it|its|this|that|this one|that one|this measure|that measure|it's)\b|它|该措施", re.I)
 _CONTINUATION = re.compile(r"^\s*(?:and|also|what about|how about|same for|what of|plus|now)\b|^\s*(?:那|还有)", re.I)
@@ -228,6 +231,9 @@ class QueryParser:
         for m in LOOKUP.finditer(q.text):
             for n in _numbers(m.group(0)):
                 (q.measures if 1 <= n <= len(self.plan.measures) else q.out_of_range).append(n)
+        bare = re.findall(r"(?<![\d,.])\b(\d{1,2})\b(?![\d,.%]|\s*(?:people|percent|cities|provinces|years?))", q.text)
+        if not q.measures and len(bare) == 1 and _WHO.search(q.text) and 1 <= int(bare[0]) <= len(self.plan.measures):
+            q.measures = [int(bare[0])]  # "who's the lead on 52?"
         lowered = words(q.text)
         q.ordinals = [_ORDINALS[w] for w in lowered if w in _ORDINALS]
         q.ordinals += [_ZH_DIGITS.index(m.group(1)) + 1 for m in _ZH_ORDINAL.finditer(q.text)]
@@ -249,7 +255,8 @@ class QueryParser:
             q.role = Role.CO
         elif lowered & _LEAD or any(z in q.text for z in _LEAD_ZH[:2]):
             q.role = Role.LEAD
-        most, fewest = bool(_MOST.search(q.text)), bool(_FEWEST.search(q.text))
+        lowered_text = q.text.replace("MOST", "")  # the science ministry's abbreviation
+        most, fewest = bool(_MOST.search(lowered_text.lower())), bool(_FEWEST.search(lowered_text.lower()))
         if (most or fewest) and not _COUNT.search(q.text):
             asks_measure = re.search(r"\bwhich (?:measure|item|task)s?\b|哪(?:项|个|条)措施", q.text, re.I)
             if asks_measure and re.search(r"agenc|bodies|ministr|部门", q.text, re.I):
@@ -301,10 +308,13 @@ class QueryParser:
 
     def _needs_history(self, q: Query) -> bool:
         """A question that stands on its own is never rewritten."""
-        set_ref = bool(_SET_ANAPHOR.search(q.text)) or bool(q.ordinals)
-        own_subject = bool(q.agencies or q.measures or q.out_of_range or q.topic_terms or q.unknown_bodies)
-        if set_ref and not q.measures:
+        own_subject = bool(
+            q.agencies or q.measures or q.out_of_range or q.topic_terms or q.unknown_bodies or q.section or q.rank
+        )
+        if q.ordinals and not q.measures:
             return True
+        if _SET_ANAPHOR.search(q.text) and not q.measures:
+            return bool(_PARTITIVE.search(q.text)) or not own_subject
         if _CONTINUATION.search(q.text) and not q.topic_terms and not q.measures:
             return True  # "And what about the Ministry of Culture?" keeps the previous question's shape
         return bool(_PRONOUN.search(q.text)) and not own_subject
@@ -321,8 +331,11 @@ class QueryParser:
                 q.measures = list(dict.fromkeys(picked))
                 q.intent = Intent.WHO_LEADS if _WHO.search(q.text) else Intent.LOOKUP
                 return
-        if not q.agencies and prev.agencies and (q.role or _PRONOUN.search(q.text) or not cited):
+        about_agency = q.role or _COUNT.search(q.text) or re.search(r"\b(?:agency|ministry|body|they)\b", q.text, re.I)
+        if not q.agencies and prev.agencies and (about_agency or _PRONOUN.search(q.text) or not cited):
             q.agencies = [AgencyRef(a.name, a.text, MatchHow.HISTORY) for a in prev.agencies]
+            if about_agency and not _PARTITIVE.search(q.text):
+                return  # "how many does that agency lead?": an agency question; _decide finishes it
         set_ref = bool(_SET_ANAPHOR.search(q.text))
         if set_ref and cited and (q.section or q.role or q.agencies or q.topic_terms):
             q.intent = Intent.PREVIOUS

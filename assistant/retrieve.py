@@ -293,7 +293,13 @@ class Retriever:
         cal = self.calibration
         scored = self.score(topic, [h.measure for h in full.hits])
         confident = self._specific(q) and bool(self._topic_hits(q, list(self.plan.measures)))
-        keep = [s for s in scored if s.relevance(cal.alpha) >= cal.floor or self._literal(s.number, q)]
+        specific = set(self._specific(q))
+        keep = [
+            s
+            for s in scored
+            if (s.relevance(cal.alpha) >= cal.floor and specific & self._text_terms[s.number - 1])
+            or self._literal(s.number, q)
+        ]
         keep = keep if confident else []
         full.topic = topic
         full.scores = [self._evidence(s) for s in scored[:8]]
@@ -340,7 +346,10 @@ class Retriever:
                 measures = [m for m in measures if m.lead_agency != name]
         if q.topic_terms and not (q.section or q.agencies):
             numbers = {n for n, _ in cut(self.score(q.corrected, measures), self.calibration)}
+            numbers |= {m.number for m in measures if set(self._specific(q)) & self._text_terms[m.number - 1]}
             measures = [m for m in measures if m.number in numbers]
+        if not measures and q.agencies and q.role:  # "which ones does it only support?" after its lead set
+            return self._agency(q)
         if not measures:
             return Retrieval(Route.PREVIOUS, abstain=Abstain.NO_PREVIOUS, agencies=q.agency_names)
         role_of = q.agencies[0].name if q.agencies else None
