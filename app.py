@@ -7,7 +7,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from assistant import feedback, ui
+from assistant import feedback, takeaway_ui, ui
 from assistant.answer import Assistant
 from index.build import index_version, manifest_for
 from index.config import Settings
@@ -128,6 +128,7 @@ def build_app(assistant: Assistant):
                     send = gr.Button("Ask", variant="primary", elem_id="ask")
                     clear = gr.ClearButton([chatbot, box], value="New chat")
                 gr.Examples(EXAMPLES, inputs=box, label="Examples")
+                takeaway_ui.add_conversation_export(chatbot, plan, version)
             with gr.Column(scale=2):
                 with gr.Row():
                     agency = gr.Dropdown([""] + agencies, value="", label="Agency filter")
@@ -142,6 +143,7 @@ def build_app(assistant: Assistant):
                 interactive=False,
             )
             search.change(lambda q: ui.browse_rows(plan, q), search, table, api_visibility="private")
+        takeaway_ui.add_who_does_what_tab(plan, registry, version)
         gr.Markdown(ui.footer(backend, version, len(plan.measures)), elem_id="footer")
 
         send.click(respond, [box, chatbot, agency, section], [chatbot, sources, box], api_visibility="private")

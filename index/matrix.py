@@ -16,6 +16,7 @@ import csv
 import io
 import itertools
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,25 +190,25 @@ def heatmap(matrix: Matrix, width: int = 1400, height: int = 1000, dpi: int = 10
     ax = fig.add_subplot()
     cmap = colormaps["YlOrRd"].with_extremes(bad="white")  # empty cells stay white
     image = ax.imshow(np.ma.masked_equal(totals, 0), cmap=cmap, aspect="auto", vmin=0)
-    ax.set_xticks(range(len(matrix.sections)), [f"{n}. {_short(t)}" for n, t in matrix.sections], rotation=25)
+    ax.set_xticks(range(len(matrix.sections)), [textwrap.fill(f"{n}. {t}", 22) for n, t in matrix.sections])
     ax.set_yticks(range(len(matrix.rows)), [f"{r.short} ({r.lead}/{r.co})" for r in matrix.rows])
-    ax.tick_params(axis="x", labelsize=8, labeltop=True, labelbottom=False)
-    ax.tick_params(axis="y", labelsize=8)
-    for label in ax.get_xticklabels():
-        label.set_horizontalalignment("left")
+    ax.tick_params(axis="x", labelsize=8, labeltop=True, labelbottom=False, length=0)
+    ax.tick_params(axis="y", labelsize=9)
+    ax.set_xticks(np.arange(len(matrix.sections) + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(len(matrix.rows) + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="#d0d7de", linewidth=0.6)
+    ax.tick_params(which="minor", length=0)
     peak = max(max(row) for row in totals) or 1
     for i, r in enumerate(matrix.rows):
         for j, c in enumerate(r.cells):
             if c.total:
                 colour = "white" if c.total > peak * 0.6 else "black"
-                ax.text(j, i, cell_label(c), ha="center", va="center", fontsize=7, color=colour)
-    fig.colorbar(image, ax=ax, label="measures (lead + co-responsible)", shrink=0.6)
-    ax.set_title("Who does what: measures per agency and section — cell = lead / co-responsible", fontsize=10)
+                ax.text(j, i, cell_label(c), ha="center", va="center", fontsize=8, color=colour)
+    fig.colorbar(image, ax=ax, label="measures (lead + co-responsible)", shrink=0.6, pad=0.01)
+    ax.set_title(
+        "Who does what: measures per agency and section (cells and row totals: lead / co-responsible)", fontsize=10
+    )
     return fig
-
-
-def _short(title: str, limit: int = 28) -> str:
-    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
 
 
 def png_bytes(fig) -> bytes:
