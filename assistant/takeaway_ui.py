@@ -278,7 +278,13 @@ def add_who_does_what_tab(plan: Plan, registry: Registry, version: str) -> None:
             "**lead / co-responsible**. Choose an agency for its brief (with downloads), or click a cell of the "
             "table to list that cell's measures with their verbatim text."
         )
-        gr.Plot(value=mx.heatmap(matrix, 1300, 900), format="png", label="Responsibility matrix", elem_id="who-heatmap")
+        gr.Plot(
+            value=mx.heatmap(matrix, 1300, 900),
+            format="png",
+            label="Responsibility matrix",
+            show_label=False,
+            elem_id="who-heatmap",
+        )
         with gr.Row():
             with gr.Column(scale=2):
                 agency = gr.Dropdown(agency_choices(registry), value=None, label="Agency", elem_id="who-agency")
@@ -293,6 +299,7 @@ def add_who_does_what_tab(plan: Plan, registry: Registry, version: str) -> None:
                     interactive=False,
                     wrap=True,
                     max_height=320,
+                    column_widths=["58%", "14%", "28%"],
                     label="Co-responsibility: who shares measures with whom",
                     elem_id="who-partners",
                 )
