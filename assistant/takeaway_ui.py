@@ -5,14 +5,16 @@ without a browser; :func:`add_who_does_what_tab` and :func:`add_conversation_exp
 into a ``gr.Blocks`` that is being built.
 """
 
-import atexit
+import contextlib
 import datetime as dt
 import functools
+import getpass
 import hashlib
 import io
 import re
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -244,11 +246,22 @@ def conversation_files(
 # ---------------------------------------------------------------- Gradio wiring
 
 
+KEEP_EXPORTS_S = 24 * 3600
+
+
 @functools.cache
 def _export_root() -> Path:
-    """One temp folder per process for files handed to download buttons (Gradio copies them to its cache)."""
-    root = Path(tempfile.mkdtemp(prefix="ipplan-exports-"))
-    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    """The folder for files handed to download buttons: under the temp dir (which Gradio may serve), per user.
+
+    Folders are named by content, so a restart reuses them; ones older than a day are pruned once per process.
+    """
+    root = Path(tempfile.gettempdir()) / f"ipplan-exports-{getpass.getuser()}"
+    root.mkdir(mode=0o700, exist_ok=True)
+    cutoff = time.time() - KEEP_EXPORTS_S
+    for folder in root.iterdir():
+        with contextlib.suppress(OSError):  # another process may be pruning too
+            if folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder)
     return root
 
 
