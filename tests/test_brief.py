@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import shutil
 import subprocess
 import sys
 
@@ -202,3 +203,23 @@ def test_cli_unwritable_out_leaves_no_partial_file(tmp_path):
     out = run_cli("SIPO", "--format", "docx", "--out", str(target))
     assert out.returncode == 2 and "cannot write" in out.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["brief.docx"] and not any(target.iterdir())
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not shutil.which("soffice"), reason="LibreOffice not installed (apt-get install libreoffice-writer-nogui)"
+)
+def test_docx_opens_in_libreoffice(plan, registry, tmp_path):
+    path = tmp_path / "sipo.docx"
+    path.write_bytes(b.to_docx(make(plan, registry, "SIPO")))
+    out = subprocess.run(
+        ["soffice", "--headless", f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}", "--convert-to", "txt:Text"]
+        + [str(path), "--outdir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    text = (tmp_path / "sipo.txt").read_text(encoding="utf-8-sig")
+    assert out.returncode == 0, out.stderr
+    for m in make(plan, registry, "SIPO").measures:
+        assert m.text in text
