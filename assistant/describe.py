@@ -29,16 +29,20 @@ HEADS = frozenset(
 # Words that look like modifiers but only point at which body, not what it does.
 _NEUTRAL = FUNCTION_WORDS | {"which", "what", "china", "chinese", "national", "state", "central", "government",
                              "top", "main", "relevant", "s", "country", "country's", "china's"}  # fmt: skip
+# Words after a head noun that make it the subject, not a modifier: "the labour ministry leads ...".
+_VERBS = FUNCTION_WORDS | {"lead", "leads", "leading", "led", "run", "runs", "handle", "handles", "own", "owns",
+                           "take", "takes", "head", "heads", "deliver", "do", "doing", "supposed", "expected"}  # fmt: skip
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'-]*")
 
 
 class Describer:
     """Finds agencies described by organisation-like phrases."""
 
-    def __init__(self, registry: Registry, embedder=None, threshold: float = 0.62):
+    def __init__(self, registry: Registry, embedder=None, threshold: float = 0.62, nouns: frozenset[str] = frozenset()):
         self.registry = registry
         self.embedder = embedder
         self.threshold = threshold
+        self.nouns = nouns  # plan words (stems): a head followed by one is a modifier ("court cases")
         # role stems -> agencies; a multi-word role is a tuple of stems
         self._roles: list[tuple[tuple[str, ...], str, frozenset[str]]] = []
         self._head_roles: dict[str, str] = {}  # a role that is itself a head noun: "prosecutors", "police"
@@ -62,6 +66,9 @@ class Describer:
         for i, (tok, start, end) in enumerate(tokens):
             if tok not in HEADS or any(a <= start < b for a, b in taken):
                 continue
+            nxt = tokens[i + 1][0] if i + 1 < len(tokens) else ""
+            if nxt and nxt not in _VERBS and stem(nxt) in self.nouns and text[end : end + 1] == " ":
+                continue  # "IP court cases", "service inventions": the head noun is a modifier here
             mods: list[tuple[str, int]] = []
             j = i - 1
             while j >= 0 and len(mods) < 4 and tokens[j][0] not in HEADS and (

@@ -251,7 +251,9 @@ class QueryParser:
     def _cues(self, q: Query) -> None:
         """Role, counting and ranking cues."""
         lowered = set(words(q.text))
-        if _CO.search(q.text):
+        if re.search(r"\blead\w* or (?:as )?(?:a )?(?:co|support|partner)|\b(?:co-?agency|co-?responsible) or (?:as )?lead", q.text, re.I):
+            pass  # "as lead or co-agency": every role
+        elif _CO.search(q.text):
             q.role = Role.CO
         elif lowered & _LEAD or any(z in q.text for z in _LEAD_ZH[:2]):
             q.role = Role.LEAD
@@ -321,7 +323,7 @@ class QueryParser:
 
     def _resolve_with_history(self, q: Query, state: State) -> None:
         prev = self.parse(state.question) if state.question else Query(text="")
-        cited = list(state.citations)
+        cited = list(state.citations) or prev.measures  # no [n] in the answer: what the question named
         q.history_used = True
         q.previous = cited
         q.trace.append(f"history: previous question “{state.question[:80]}”, citations {cited}")

@@ -184,7 +184,8 @@ class Retriever:
         self.plan_terms = dict(df)
         vocabulary = {w for d in docs for w in words(d)} | {w for a in registry.agencies for w in words(a.name)}
         embedder = load_embeddings(settings.embed_model) if vectorstore is not None else None
-        self.describer = Describer(registry, embedder, self.calibration.describe_threshold)
+        nouns = frozenset(t for t, n in df.items() if n >= 2)
+        self.describer = Describer(registry, embedder, self.calibration.describe_threshold, nouns)
         self.parser = QueryParser(plan, registry, Speller(vocabulary, known_english()), self.plan_terms, self.describer)
         self._e5 = None
 

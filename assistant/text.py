@@ -86,7 +86,7 @@ class Speller:
         """
         if len(word) < 5 or not word.isalpha() or word in self._known:
             return word
-        cutoff = 85 if len(word) < 8 else 80
+        cutoff = 85 if len(word) < 6 else 80
         best = process.extractOne(word, self.vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff)
         return best[0] if best else word
 
