@@ -69,6 +69,42 @@ def cmd_ask(args) -> int:
     return 0
 
 
+def cmd_explain(args) -> int:
+    """Why a question was routed as it was: the parse, the route, the scores behind the cut-off."""
+    from dataclasses import asdict
+
+    from assistant.retrieve import Retriever
+
+    settings = Settings.from_env()
+    retriever = Retriever.open(settings)
+    history = _read_history(args.history)
+    r = retriever.retrieve(args.question, history)
+    q = r.query
+    print(f"question   {args.question}")
+    print(f"intent     {q.intent}    route {r.route}    language {q.language}    history used {q.history_used}")
+    for key in ("agencies", "measures", "out_of_range", "ordinals", "section", "role", "rank", "topic", "topic_terms"):
+        value = getattr(q, key)
+        if value:
+            print(f"{key:<10} {[asdict(a) for a in value] if key == 'agencies' else value}")
+    if q.corrections:
+        print(f"spelling   {q.corrections}")
+    if q.previous:
+        print(f"previous   {q.previous}")
+    for line in q.trace:
+        print(f"trace      {line}")
+    cal = retriever.calibration
+    if r.scores:
+        print(f"cut-off    alpha {cal.alpha}, floor {cal.floor}, dense floor {cal.dense_floor}, ratio {cal.ratio}")
+        for s in r.scores:
+            rel = cal.alpha * s["dense"] + (1 - cal.alpha) * s["bm25"]
+            mark = "kept" if s["measure"] in r.numbers else "cut"
+            print(f"  [{s['measure']:>2}] dense {s['dense']:.3f}  bm25 {s['bm25']:.3f}  relevance {rel:.3f}  {mark}")
+    if r.abstain:
+        print(f"abstained  {r.abstain}" + (f" ({r.detail})" if r.detail else ""))
+    print(f"answer set {r.numbers}" + (f"   count {r.count}" if r.count is not None else ""))
+    return 0
+
+
 def _print(answer, as_json: bool) -> None:
     if as_json:
         print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
@@ -120,11 +156,17 @@ def cmd_doctor(args) -> int:
         reply = llm.generate([{"role": "user", "content": "Say OK."}], max_tokens=4)
         return f"{llm.name} answered {reply.strip()[:20]!r}"
 
+    def sentence_cache():
+        from assistant.sentences import cache_status, status_line
+
+        return status_line(cache_status(settings))
+
     check("versions", versions)
     check("plan source", source)
     check("embedding model", embed)
     check("index", index)
     check("llm backend", backend)
+    check("sentence cache", sentence_cache)
     width = max(len(n) for n, _, _ in checks)
     for name, ok, detail in checks:
         print(f"{'ok  ' if ok else 'FAIL'} {name:<{width}}  {detail}")
@@ -139,9 +181,13 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("question", nargs="?", help="the question")
     ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
     ask.add_argument("--batch", type=Path, help="JSONL of {id, question, history}; models load once")
-    ask.add_argument("--history", type=Path, help="JSON file with chat history [{role, content}]")
+    ask.add_argument("--history", type=Path, help="JSON file with chat history [{role, content, citations?}]")
     ask.add_argument("--llm", help="backend provider/model (default IPPLAN_LLM or llamacpp/smollm2)")
     ask.set_defaults(fn=cmd_ask)
+    explain = sub.add_parser("explain", help="why a question is routed as it is: parse, route, cut-off scores")
+    explain.add_argument("question")
+    explain.add_argument("--history", type=Path, help="JSON file with chat history [{role, content, citations?}]")
+    explain.set_defaults(fn=cmd_explain)
     doctor = sub.add_parser("doctor", help="check index, models, backend; non-zero exit when broken")
     doctor.add_argument("--llm", help="backend to check")
     doctor.set_defaults(fn=cmd_doctor)

@@ -22,9 +22,7 @@ from assistant.text import FUNCTION_WORDS, stem
 from index.agencies import Registry
 
 HEADS = frozenset(
-    """ministry ministries office regulator authority bureau court department service administration commission
-    agency academy procuratorate procuratorates people folks guys team watchdog body unit inspectorate police
-    prosecutor prosecutors regulators administrator overseer cops judges inspectors officials""".split()
+    ["ministry", "ministries", "office", "regulator", "authority", "bureau", "court", "department", "service", "administration", "commission", "agency", "academy", "procuratorate", "procuratorates", "people", "folks", "guys", "team", "watchdog", "body", "unit", "inspectorate", "police", "prosecutor", "prosecutors", "regulators", "administrator", "overseer", "cops", "judges", "inspectors", "officials"]
 )
 # Words that look like modifiers but only point at which body, not what it does.
 _NEUTRAL = FUNCTION_WORDS | {"which", "what", "china", "chinese", "national", "state", "central", "government",
@@ -71,8 +69,11 @@ class Describer:
                 continue  # "IP court cases", "service inventions": the head noun is a modifier here
             mods: list[tuple[str, int]] = []
             j = i - 1
-            while j >= 0 and len(mods) < 4 and tokens[j][0] not in HEADS and (
-                tokens[j][0] not in FUNCTION_WORDS or (tokens[j][0] == "and" and mods)
+            while (
+                j >= 0
+                and len(mods) < 4
+                and tokens[j][0] not in HEADS
+                and (tokens[j][0] not in FUNCTION_WORDS or (tokens[j][0] == "and" and mods))
             ):
                 mods.insert(0, (tokens[j][0], tokens[j][1]))
                 j -= 1

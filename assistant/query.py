@@ -145,8 +145,12 @@ _LEAD_ZH = ("牵头", "主导", "负责")
 _CO = re.compile(r"\b(?:only )?(?:support|supports|supporting|assist|assists|co-?responsible|secondary|"
                  r"not (?:the )?lead|without leading|partner|helps?|co-?lead)\b", re.I)  # fmt: skip
 _COUNT = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow much\b|多少|几项|几个|几条", re.I)
-_MOST = re.compile(r"\b(?:most|max(?:imum)?|busiest|longest)\b|\b(?:biggest|largest|highest|greatest) (?:number|count|share|list)\b|最多")
-_FEWEST = re.compile(r"\b(?:fewest|least|min(?:imum)?|shortest)\b|\b(?:smallest|lowest) (?:number|count|share|list)\b|最少")
+_MOST = re.compile(
+    r"\b(?:most|max(?:imum)?|busiest|longest)\b|\b(?:biggest|largest|highest|greatest) (?:number|count|share|list)\b|最多"
+)
+_FEWEST = re.compile(
+    r"\b(?:fewest|least|min(?:imum)?|shortest)\b|\b(?:smallest|lowest) (?:number|count|share|list)\b|最少"
+)
 _WHO = re.compile(r"\bwho\b|\bwhich (?:agency|agencies|ministry|body|bodies|department|organi[sz]ation|office)\b"
                   r"|\bwhose\b|谁|哪个部门", re.I)  # fmt: skip
 _ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
@@ -251,7 +255,11 @@ class QueryParser:
     def _cues(self, q: Query) -> None:
         """Role, counting and ranking cues."""
         lowered = set(words(q.text))
-        if re.search(r"\blead\w* or (?:as )?(?:a )?(?:co|support|partner)|\b(?:co-?agency|co-?responsible) or (?:as )?lead", q.text, re.I):
+        if re.search(
+            r"\blead\w* or (?:as )?(?:a )?(?:co|support|partner)|\b(?:co-?agency|co-?responsible) or (?:as )?lead",
+            q.text,
+            re.I,
+        ):
             pass  # "as lead or co-agency": every role
         elif _CO.search(q.text):
             q.role = Role.CO
@@ -363,7 +371,9 @@ class QueryParser:
         if q.out_of_range:
             q.intent = Intent.LOOKUP
         elif q.measures:
-            q.intent = Intent.WHO_LEADS if _WHO.search(q.text) and (q.role or "who" in q.text.lower()) else Intent.LOOKUP
+            q.intent = (
+                Intent.WHO_LEADS if _WHO.search(q.text) and (q.role or "who" in q.text.lower()) else Intent.LOOKUP
+            )
         elif q.rank:
             q.intent = Intent.SUPERLATIVE
         elif _COUNT.search(q.text) and (q.agencies or q.section):

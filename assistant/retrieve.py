@@ -306,7 +306,9 @@ class Retriever:
         full.scores = [self._evidence(s) for s in scored[:8]]
         if keep:
             best = max(s.relevance(cal.alpha) for s in keep)
-            numbers = {s.number for s in keep if s.relevance(cal.alpha) >= cal.ratio * best or self._literal(s.number, q)}
+            numbers = {
+                s.number for s in keep if s.relevance(cal.alpha) >= cal.ratio * best or self._literal(s.number, q)
+            }
             full.hits = [h for h in full.hits if h.measure.number in numbers]
             full.route = Route.AGENCY_TOPIC
             return full
@@ -411,14 +413,21 @@ class Retriever:
             r"\b(?:plan|circular|issued|document|published|released)\b", low
         ):
             facts.append(f"The circular is dated {h.date}.")
-        if re.search(r"document number|doc(?:ument)?\.? no|reference number|文号|circular number|number of the circ", low):
+        if re.search(
+            r"document number|doc(?:ument)?\.? no|reference number|文号|circular number|number of the circ", low
+        ):
             facts.append(f"The circular's document number is {h.document_number}.")
         if re.search(r"how many (?:specific |numbered )?(?:measures|items|tasks)|number of measures|措施.*多少", low):
             facts.append(f"The plan has {len(plan.measures)} numbered measures in {len(plan.sections)} sections.")
-        if re.search(r"how many sections|what are the (?:\w+ )?sections|list (?:the|all) sections", low) and not sections:
+        if (
+            re.search(r"how many sections|what are the (?:\w+ )?sections|list (?:the|all) sections", low)
+            and not sections
+        ):
             facts.append(f"The plan has {len(plan.sections)} sections:")
             facts.extend(f"{s.numeral}. {s.title} (measures {s.measures[0]}–{s.measures[-1]})" for s in plan.sections)
-        if re.search(r"addressed|addressees|sent to|distributed to|which agencies (?:receive|got)|how many agencies", low):
+        if re.search(
+            r"addressed|addressees|sent to|distributed to|which agencies (?:receive|got)|how many agencies", low
+        ):
             facts.append(f"The circular is addressed to {len(h.addressees)} agencies: {', '.join(h.addressees)}.")
         if re.search(r"\btitle\b|\bcalled\b|what is (?:this|the) (?:plan|document)\b|\bwhat plan\b", low):
             facts.append(f"The document is the “{h.title}”; the plan is the “{h.plan_title}”.")

@@ -80,7 +80,10 @@ def history_for_retriever(history: list) -> list[dict]:
     out = []
     for turn in history or []:
         if isinstance(turn, dict) and turn.get("role") in ("user", "assistant"):
-            out.append({"role": turn["role"], "content": message_text(turn.get("content"))})
+            entry = {"role": turn["role"], "content": message_text(turn.get("content"))}
+            if isinstance(turn.get("citations"), list):  # conversation state from /ask callers
+                entry["citations"] = [int(n) for n in turn["citations"]]
+            out.append(entry)
     return out
 
 

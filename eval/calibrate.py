@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import asdict, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from assistant.retrieve import CALIBRATION_FILE, Calibration, Retriever
 from eval.metrics import score
@@ -31,7 +31,7 @@ def _memoise(retriever: Retriever) -> None:
     """Cache scoring and phrase embeddings: they are the slow part and the grid never changes them."""
     raw_score, raw_sim = retriever.score, retriever.describer.similarities
 
-    @lru_cache(maxsize=None)
+    @cache
     def cached_score(query, numbers, multilingual):
         return raw_score(query, [retriever.plan.measure(n) for n in numbers], multilingual)
 

@@ -56,7 +56,11 @@ def resolve(spec: dict, plan: Plan, agencies: list[str], previous: list[int] | N
     """The gold fields (expected_measures, allowed_measures, must_include, expect_abstain) of one spec."""
     known = set(agencies)
     for name in [spec.get("agency"), *spec.get("agencies", []), *(spec.get("count") or {}).values()]:
-        if isinstance(name, str) and name.startswith(("Ministry", "State", "General", "National")) and name not in known:
+        if (
+            isinstance(name, str)
+            and name.startswith(("Ministry", "State", "General", "National"))
+            and name not in known
+        ):
             raise GoldError(f"unknown agency {name!r}")
     out: dict = {"expected_measures": [], "allowed_measures": [], "must_include": []}
     if spec.get("abstain"):

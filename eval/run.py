@@ -47,15 +47,15 @@ def run_ours(
     for q in tqdm(questions, desc="ours", disable=not progress, file=sys.stderr):
         a = assistant.ask(q["question"], q.get("history") or [])
         row = score(
-                q,
-                [c.measure for c in a.citations],
-                a.abstained,
-                a.text,
-                [c.quote for c in a.citations],
-                plan_text,
-                a.timings["total_s"],
-                a.route,
-            )
+            q,
+            [c.measure for c in a.citations],
+            a.abstained,
+            a.text,
+            [c.quote for c in a.citations],
+            plan_text,
+            a.timings["total_s"],
+            a.route,
+        )
         row.model_sentences = sum(c.source == "model" for c in a.citations)
         rows.append(row)
     return rows
@@ -213,7 +213,11 @@ def chart(result: dict, path: Path) -> None:
 
 def sets_markdown(results: dict[str, dict]) -> str:
     """Per-class strict accuracy for each set, ours beside the tutorial baseline."""
-    lines = ["# Eval by set and class", "", "| set | n | strict | recall | precision | false abstention | baseline strict |"]
+    lines = [
+        "# Eval by set and class",
+        "",
+        "| set | n | strict | recall | precision | false abstention | baseline strict |",
+    ]
     lines.append("| --- | --- | --- | --- | --- | --- | --- |")
     for name, r in results.items():
         s, b = r["ours"]["summary"], r.get("baseline", {}).get("summary", {})

@@ -9,7 +9,17 @@ from collections import Counter
 import pytest
 
 from eval.metrics import aggregate, score
-from eval.run import METRICS, QUESTIONS, THRESHOLDS, check_thresholds, compare, evaluate, load_questions, write
+from eval.run import (
+    METRICS,
+    QUESTIONS,
+    ROBUSTNESS,
+    THRESHOLDS,
+    check_thresholds,
+    compare,
+    evaluate,
+    load_questions,
+    write,
+)
 from index.config import DEFAULT_SOURCE
 from index.parse import depaginate
 
@@ -31,6 +41,7 @@ def test_set_size_ids_and_fields(questions):
         "must_include",
         "history",
         "category",
+        "split",
     }
     for q in questions:
         assert set(q) <= allowed and q["question"].strip() and q["category"]
@@ -130,7 +141,7 @@ def test_threshold_check_fails_below_floor():
 
 @pytest.mark.slow
 def test_retrieval_only_eval_meets_floors_and_beats_baseline(real_settings, tmp_path):
-    result = evaluate(retrieval_only=True, settings=real_settings, progress=False)
+    result = evaluate(retrieval_only=True, settings=real_settings, progress=False, split="test")
     write(result, tmp_path / "eval")
     assert (tmp_path / "eval" / "strict_accuracy.png").stat().st_size > 10_000
     assert "## Failing questions" in (tmp_path / "eval" / "report.md").read_text()
@@ -139,9 +150,16 @@ def test_retrieval_only_eval_meets_floors_and_beats_baseline(real_settings, tmp_
 
 
 @pytest.mark.slow
+def test_robustness_set_meets_its_floors(real_settings):
+    """The blind-written robustness set (never used for calibration) stays above its floors."""
+    result = evaluate(ROBUSTNESS, retrieval_only=True, baseline=False, settings=real_settings, progress=False)
+    assert check_thresholds(result, floors_for="robustness/retrieval-only") == [], result["ours"]["summary"]
+
+
+@pytest.mark.slow
 def test_full_eval_with_embedded_model_meets_floors(real_settings):
     """The whole set through SmolLM2: answers, citations and quotes must stay above the floors."""
-    result = evaluate(llm="llamacpp/smollm2", settings=real_settings, baseline=False, progress=False)
+    result = evaluate(llm="llamacpp/smollm2", settings=real_settings, baseline=False, progress=False, split="test")
     assert check_thresholds(result) == [], result["ours"]["summary"]
     # Whatever the model wrote, every citation in an answer's text was retrieved and quoted.
     assert result["ours"]["summary"]["quote_faithfulness"] == 1.0

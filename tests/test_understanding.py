@@ -1,0 +1,156 @@
+"""Understanding questions as staff ask them: the typed query, classes of failure, conversation
+state, and paraphrase invariance (questions written blind, from the plan only)."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+
+import pytest
+
+from assistant.answer import Assistant
+from assistant.llm import FakeLLM
+from assistant.query import Intent, MatchHow, Role
+from assistant.retrieve import Abstain, Retriever, Route
+from index.config import REPO_ROOT, Settings
+
+PARAPHRASES = REPO_ROOT / "eval" / "specs" / "paraphrases.jsonl"
+
+
+@pytest.fixture(scope="module")
+def retriever(real_index_dir):
+    return Retriever.open(Settings(data_dir=real_index_dir, index_dir=real_index_dir / "index"))
+
+
+def agency_set(plan, name, lead=False):
+    return [m.number for m in plan.measures if name in m.agencies and (not lead or m.lead_agency == name)]
+
+
+def test_codes_are_str_enums():
+    for enum in (Intent, MatchHow, Role, Route, Abstain):
+        assert issubclass(enum, StrEnum)
+    assert Route.AGENCY == "agency"  # JSON keeps the published strings
+
+
+def test_ask_json_carries_the_parsed_query(retriever):
+    answer = Assistant(retriever, FakeLLM()).ask("How many measures does the farm ministry lead?")
+    q = answer.to_json()["query"]
+    assert q["intent"] == "count" and q["role"] == "lead"
+    assert q["agencies"][0]["name"] == "Ministry of Agriculture" and q["agencies"][0]["how"] == "description"
+    assert "4" in answer.text  # the number is in the answer, the measures are cited
+    assert [c.measure for c in answer.citations] == [8, 20, 48, 65]
+
+
+# Class 1: leftover words are not a topic filter; class 2: agencies described, not named.
+@pytest.mark.parametrize(
+    ("question", "agency"),
+    [
+        ("What has the Ministry of Commerce been told to do?", "Ministry of Commerce"),
+        ("What is the customs service expected to do?", "General Administration of Customs"),
+        ("What does the industry ministry need to deliver?", "Ministry of Industry and Information Technology"),
+        ("<script>alert(1)</script> What must Customs do?", "General Administration of Customs"),
+        ("What does the labour ministry have to do?", "Ministry of Human Resources and Social Security"),
+        ("Which tasks land on the science ministry?", "Ministry of Science and Technology"),
+        ("what does the top court need to do", "Supreme People's Court"),
+        ("anything for the ministry that runs employment, pensions and personnel?", "Ministry of Human Resources and Social Security"),
+    ],
+)  # fmt: skip
+def test_agency_questions_get_the_full_set(retriever, plan, question, agency):
+    answer = Assistant(retriever, None).ask(question)
+    assert [c.measure for c in answer.citations] == agency_set(plan, agency), answer.to_json()["query"]
+
+
+@pytest.mark.parametrize(
+    "question", ["What does the Ministry of Tourism do?", "What must the Ministry of Railways do?"]
+)
+def test_unregistered_ministries_still_abstain(retriever, question):
+    r = retriever.retrieve(question)
+    assert r.abstain == Abstain.UNKNOWN_AGENCY and r.numbers == []
+
+
+def test_a_topic_word_alone_is_not_an_agency(retriever):
+    assert retriever.retrieve("Which measures are about patent agencies?").query.agencies == []
+
+
+# Class 3: counting and superlatives from the records.
+def test_counts_and_rankings(retriever, plan):
+    r = retriever.retrieve("How many measures is the Ministry of Culture named in?")
+    assert r.route == Route.COUNT and r.count == 3 and r.numbers == agency_set(plan, "Ministry of Culture")
+    r = retriever.retrieve("Which ministry leads the most measures?")
+    assert r.route == Route.SUPERLATIVE and r.agencies == ["Ministry of Science and Technology"] and r.count == 7
+    r = retriever.retrieve("Which measure involves the most agencies?")
+    assert r.numbers == [16] and r.count == 12
+    r = retriever.retrieve("Who's the lead on 52?")
+    assert r.route == Route.WHO_LEADS and r.numbers == [52]
+    assert retriever.retrieve("How many measures are in section V?").count == 11
+
+
+# Class 4: conversation state as data.
+CUSTOMS = [{"role": "user", "content": "What must Customs do?"}, {"role": "assistant", "content": "[32] … [33] …"}]
+
+
+def test_ordinal_and_narrowing_follow_ups(retriever, plan):
+    assert retriever.retrieve("Tell me more about the first of those.", CUSTOMS).numbers == [32]
+    saic = agency_set(plan, "State Administration for Industry and Commerce")
+    history = [
+        {"role": "user", "content": "What does SAIC do?"},
+        {"role": "assistant", "content": "…", "citations": saic},
+    ]
+    r = retriever.retrieve("Which of them are in section V?", history)
+    assert r.numbers == [47, 49] and r.query.history_used
+    finance = [{"role": "user", "content": "What does the Ministry of Finance do?"}, {"role": "assistant", "content": "[10] [12] [16] [19] [83]"}]  # fmt: skip
+    assert retriever.retrieve("and which of those does it lead?", finance).numbers == [12, 19]
+
+
+def test_citations_field_beats_the_text(retriever):
+    history = [{"role": "user", "content": "What must the Ministry of Culture do?"}, {"role": "assistant", "content": "see above", "citations": [54, 62, 86]}]  # fmt: skip
+    assert retriever.retrieve("And the second one?", history).numbers == [62]
+
+
+@pytest.mark.parametrize(
+    "question", ["Which measures concern IT and software?", "Is there anything on folklore? that would help"]
+)
+def test_a_question_that_stands_on_its_own_is_not_rewritten(retriever, question):
+    r = retriever.retrieve(question, CUSTOMS)
+    assert not r.query.history_used and not {32, 33} & set(r.numbers) and r.numbers
+
+
+# Classes 5-8: everyday words, typos, Chinese, near misses.
+def test_everyday_typo_and_chinese_topics(retriever):
+    assert 23 in retriever.retrieve("Will companies be able to borrow money against their patents?").numbers
+    r = retriever.retrieve("how will trademrak squatting be stopped")
+    assert r.query.corrections == {"trademrak": "trademark"} and r.numbers
+    assert 23 in retriever.retrieve("关于专利质押融资有什么措施？").numbers
+
+
+@pytest.mark.parametrize(
+    "question", ["What does the plan say about artificial intelligence?", "Tell me about cryptocurrency regulation."]
+)
+def test_near_misses_abstain(retriever, question):
+    r = retriever.retrieve(question)
+    assert r.abstain == Abstain.OUT_OF_SCOPE and r.numbers == []
+
+
+def test_year_comes_from_the_parsed_header(retriever):
+    from index.parse import parse_text
+
+    text = (REPO_ROOT / "data" / "plans" / "2012-promotion-plan.md").read_text(encoding="utf-8").replace("2012", "2013")
+    plan = parse_text(text, retriever.registry)
+    other = Retriever(retriever.settings, plan, retriever.registry, retriever.vectorstore)
+    assert plan.header.year == "2013"
+    assert other.retrieve("What does the 2012 plan say about patents?").abstain == Abstain.OTHER_YEAR
+    assert other.retrieve("What does the 2013 plan say about the Trademark Law?").route != Route.OTHER_YEAR
+
+
+# Paraphrase invariance: 52 blind-written bases, 261 paraphrases (description, everyday, typo, noise, formal).
+def test_paraphrases_give_the_same_citation_set(retriever):
+    bases = [json.loads(line) for line in PARAPHRASES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    invariant_bases, same, total, broken = 0, 0, 0, []
+    for b in bases:
+        want = set(retriever.retrieve(b["base"]).numbers)
+        got = [set(retriever.retrieve(p["text"]).numbers) == want for p in b["paraphrases"]]
+        invariant_bases += sum(got) >= 4
+        same, total = same + sum(got), total + len(got)
+        broken += [p["text"] for p, ok in zip(b["paraphrases"], got, strict=True) if not ok]
+    # Floors at the measured values (45 bases, 225/261 = 0.862): a change that breaks invariance fails here.
+    assert invariant_bases >= 45 and same / total >= 0.86, (invariant_bases, same, total, broken[:10])
