@@ -175,7 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     if (assistant := open_assistant(settings)) is None:
         return 2
     demo = build_app(assistant)
-    demo.queue(default_concurrency_limit=4, max_size=64)
+    from assistant.sentences import gradio_queue
+
+    demo.queue(**gradio_queue(settings))  # follows the model workers (IPPLAN_LLM_WORKERS)
+    if settings.warm_on_start:
+        assistant.start_warming()  # background; a miss meanwhile is written live
     print(f"Chat ready on http://{settings.host}:{settings.port} (backend {assistant.llm.name})", flush=True)
     import gradio as gr
 

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 
 from assistant import prompts
 from assistant.llm import LLM, BackendError
-from assistant.retrieve import Hit, Retrieval, Retriever, terms
+from assistant.retrieve import Abstain, Hit, Retrieval, Retriever, Route
+from assistant.sentences import SentenceWriter, focus_for, measure_messages
+from assistant.text import terms
 from index.config import Settings
 from index.parse import Measure
 
@@ -50,6 +52,7 @@ class Answer:
     notice: str = ""
     backend: str = ""
     id: str | None = None
+    query: dict | None = None  # the parsed question (assistant/query.py), for debugging misroutes
 
     def to_json(self) -> dict:
         return {
@@ -62,6 +65,7 @@ class Answer:
             "timings": self.timings,
             "notice": self.notice,
             "backend": self.backend,
+            "query": self.query,
         }
 
 
@@ -159,20 +163,40 @@ def quote_block(hit: Hit) -> str:
 class Assistant:
     """Retrieve -> write one sentence per measure -> check -> assemble, streaming."""
 
-    def __init__(self, retriever: Retriever, llm: LLM | None, settings: Settings | None = None):
+    def __init__(
+        self,
+        retriever: Retriever,
+        llm: LLM | None,
+        settings: Settings | None = None,
+        writer: SentenceWriter | None = None,
+    ):
         self.retriever = retriever
         self.llm = llm
         self.settings = settings or retriever.settings
+        self.writer = writer or SentenceWriter()  # no cache unless given one: every sentence live
+        self.warmer = None
 
     @classmethod
     def open(cls, settings: Settings | None = None, llm: LLM | str | None = None) -> Assistant:
-        """Open the index (building it if needed) and the configured LLM backend."""
+        """Open the index (building it if needed), the configured LLM backend and the sentence cache."""
         from assistant.llm import load_llm
+        from assistant.sentences import open_cache
+        from index.build import index_version, manifest_for
 
         settings = settings or Settings.from_env()
         retriever = Retriever.open(settings, quiet=False)
         backend = llm if isinstance(llm, LLM) else load_llm(llm or settings.llm, settings)
-        return cls(retriever, backend, settings)
+        version = index_version(manifest_for(settings, retriever.plan, retriever.registry))
+        return cls(retriever, backend, settings, SentenceWriter(open_cache(settings), version))
+
+    def start_warming(self):
+        """Fill the sentence cache in a background thread (the chat answers meanwhile)."""
+        from assistant.sentences import warm_jobs
+
+        if self.llm is not None and self.writer.cache is not None and self.warmer is None:
+            jobs = warm_jobs(self.retriever.plan, self.retriever.registry)
+            self.warmer = self.writer.warm_in_background(self.llm, jobs)
+        return self.warmer
 
     def ask(self, question: str, history: list[dict] | None = None, filters: dict | None = None) -> Answer:
         """The full answer (drains :meth:`stream`)."""
@@ -206,10 +230,13 @@ class Assistant:
         if notice:
             yield emit(f"*{notice}*\n\n")
         if result.route == "empty":
-            yield emit(prompts.EMPTY_QUESTION)
+            yield emit(prompts.EMPTY_QUESTION.format(year=self.retriever.plan.header.year))
             yield self._done(question, parts, [], True, result, timings, t0, first, notice)
             return
-        if result.abstain:
+        if result.abstain == Abstain.NO_TOPIC and result.pointers:  # not a bare abstention: point elsewhere
+            yield emit(self._abstain_text(result) + " " + prompts.POINTERS + "\n")
+            result.hits = result.pointers
+        elif result.abstain:
             yield emit(self._abstain_text(result))
             yield self._done(question, parts, [], True, result, timings, t0, first, notice)
             return
@@ -224,23 +251,28 @@ class Assistant:
         gen_s, calls, backend_error = 0.0, 0, ""
         grouped = len(result.hits) > MAX_GENERATED
         section = None
+        written = None  # cached sentences are ready at once; misses are written as the answer streams
+        if self.llm is not None:
+            measures = [h.measure for h in result.hits[:MAX_GENERATED]]
+            written = self.writer.start(self.llm, measures, focus_for(result), allowed)
         for i, hit in enumerate(result.hits):
             m = hit.measure
             if grouped and m.section != section:
                 section = m.section
                 yield emit(f"\n#### Section {m.section}: {m.section_title}\n")
             sentence, source = None, "extractive"
-            if self.llm is not None and i < MAX_GENERATED and not backend_error:
+            if written is not None and i < len(written) and not backend_error:
                 g0 = time.perf_counter()
                 try:
-                    raw = self.llm.generate(self._messages(m, result.question or question), max_tokens=60)
-                    sentence = check_sentence(raw, m, allowed)
+                    got = written.result(i)  # checked (citation guard, groundedness), cached or live
+                    sentence, source = got.sentence, got.source
+                    calls += not got.cached
+                    timings["cache_hits"] = timings.get("cache_hits", 0) + got.cached
                 except BackendError as exc:
                     backend_error = str(exc)
+                    written.cancel()
+                    calls += 1
                 gen_s += time.perf_counter() - g0
-                calls += 1
-                if sentence:
-                    source = "model"
             if backend_error and not notice:
                 notice = prompts.BACKEND_FAILED.format(backend=self.llm.name, error=backend_error[:160])
                 yield emit(f"\n*{notice}*\n")
@@ -255,11 +287,8 @@ class Assistant:
 
     # ------------------------------------------------------------ pieces
 
-    def _messages(self, m: Measure, question: str) -> list[dict]:
-        user = prompts.MEASURE_USER.format(
-            number=m.number, agencies=m.responsibility, text=m.text, question=question[:300]
-        )
-        return [{"role": "system", "content": prompts.MEASURE_SYSTEM}, {"role": "user", "content": user}]
+    def _messages(self, m: Measure, focus: str = "") -> list[dict]:
+        return measure_messages(m, focus)  # (measure, focus) only, so the reply can be cached
 
     def _done(self, question, parts, citations, abstained, result, timings, t0, first, notice) -> Event:
         timings["total_s"] = round(time.perf_counter() - t0, 4)
@@ -273,6 +302,7 @@ class Assistant:
             timings=timings,
             notice=notice,
             backend=self.llm.name if self.llm else "none",
+            query=result.query.to_json() if result.query else None,
         )
         return Event("done", answer=answer)
 
@@ -283,23 +313,65 @@ class Assistant:
     def _lead_line(self, r: Retrieval) -> str:
         n = len(r.hits)
         plural = "measure" if n == 1 else "measures"
-        if r.route == "lookup":
+        label = self._label(r.agencies[0]) if r.agencies else ""
+        if r.abstain == Abstain.NO_TOPIC:
+            return ""
+        if r.route == Route.LOOKUP:
             if n == 1:
                 m = r.hits[0].measure
                 return f"Measure {m.number} is in Section {m.section}: {m.section_title}. Lead agency: {m.lead_agency}."
             return f"Measures {', '.join(map(str, r.numbers))}:"
-        if r.route in ("agency", "lead"):
-            name = self._label(r.agencies[0])
+        if r.route == Route.WHO_LEADS:
+            return " ".join(
+                f"Measure {h.measure.number} is led by **{self._label(h.measure.lead_agency or '')}**"
+                + (f", with {', '.join(h.measure.agencies[1:])}." if len(h.measure.agencies) > 1 else ".")
+                for h in r.hits
+            )
+        if r.route == Route.COUNT:
+            if not r.agencies:
+                return f"**{r.detail}** has **{r.count}** {plural}:"
+            if r.query and r.query.role == "lead":
+                return f"**{label}** leads **{r.count}** {plural}" + (":" if n else ".")
             leads = sum(h.role == "lead" for h in r.hits)
-            if r.route == "lead":
-                return f"**{name}** leads {n} {plural}:"
-            return f"**{name}** is responsible for {n} {plural} (lead in {leads}, co-responsible in {n - leads}):"
-        if r.route == "joint":
+            return f"**{label}** is named in **{r.count}** {plural} (lead in {leads}, co-responsible in {n - leads}):"
+        if r.route == Route.SUPERLATIVE:
+            return self._ranking_line(r)
+        if r.route in (Route.AGENCY, Route.LEAD) and r.agencies:
+            leads = sum(h.role == "lead" for h in r.hits)
+            if r.route == Route.LEAD:
+                return f"**{label}** leads {n} {plural}:"
+            if r.query and r.query.role == "co-responsible":
+                return f"**{label}** is co-responsible (not lead) in {n} {plural}:"
+            return f"**{label}** is responsible for {n} {plural} (lead in {leads}, co-responsible in {n - leads}):"
+        if r.route == Route.JOINT:
             names = " and ".join(f"**{self._label(a)}**" for a in r.agencies)
             return f"{n} {plural} name both {names}:"
-        if r.route == "agency_topic":
-            return f"{n} of the measures of **{self._label(r.agencies[0])}** concern “{r.topic}”:"
+        if r.route == Route.AGENCY_TOPIC:
+            return f"{n} of the measures of **{label}** concern “{r.topic}”:"
+        if r.route == Route.SECTION:
+            s = self.retriever.plan.section(r.detail)
+            return f"Section {s.numeral}: {s.title} has {n} {plural}:"
+        if r.route == Route.PREVIOUS:
+            return f"{n} of the previous answer's measures:" if n > 1 else "One of the previous answer's measures:"
         return f"{n} {plural} of the plan answer this:" if n > 1 else "One measure of the plan answers this:"
+
+    def _ranking_line(self, r: Retrieval) -> str:
+        if r.detail == "most_agencies":
+            nums = ", ".join(str(x) for x in r.numbers)
+            return f"Measure {nums} names the most agencies: **{r.count}**."
+        led = r.detail in ("most_led", "fewest_led")
+        most = r.detail.startswith("most")
+        among = "ministry" if r.query and r.query.among_ministries else "agency"
+        names = " and ".join(f"**{self._label(a)}**" for a in r.agencies)
+        verb = "lead" if led else "are named in"
+        if len(r.agencies) == 1:
+            verb = "leads" if led else "is named in"
+        which = "the most" if most else "the fewest"
+        return (
+            f"Of any {among}, {names} {verb} {which} measures: **{r.count}** each:"
+            if len(r.agencies) > 1
+            else (f"Of any {among}, {names} {verb} {which} measures: **{r.count}**:")
+        )
 
     def _abstain_text(self, r: Retrieval) -> str:
         reason = r.abstain
@@ -314,11 +386,13 @@ class Assistant:
                 count=len(r.hits), agency=self._label(r.agencies[0]), topic=r.topic
             )
         if reason == "other_year":
-            return prompts.OTHER_YEAR.format(year=r.detail)
+            return prompts.OTHER_YEAR.format(year=r.detail, plan_year=self.retriever.plan.header.year)
         if reason == "injection":
             return prompts.INJECTION
         if reason == "no_lead":
             return f"The plan does not cover this: {self._label(r.agencies[0])} leads no measure."
+        if reason == Abstain.NO_PREVIOUS:
+            return prompts.NO_PREVIOUS
         if reason == "filtered":
             return "The plan does not cover this within the chosen filters."
         return prompts.ABSTAIN

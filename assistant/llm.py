@@ -8,6 +8,7 @@ and a missing one fails with the exact install hint.
 from __future__ import annotations
 
 import importlib.util
+import queue
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ class LLM:
 
     name: str = "llm"
     can_stream: bool = True
+    workers: int = 1  # generations that may run side by side in this process
 
     def stream(self, messages: Messages, max_tokens: int = 80) -> Iterator[str]:
         raise NotImplementedError
@@ -85,26 +87,32 @@ def smollm2_path() -> Path:
 
 
 class LlamaCppLLM(LLM):
-    """The embedded GGUF model through llama-cpp-python: loaded once, one generation at a time."""
+    """The embedded GGUF model through llama-cpp-python: ``workers`` contexts loaded once, each
+    running one generation at a time (ctypes releases the GIL, so they run side by side)."""
 
-    def __init__(self, model_path: Path, threads: int = 2, name: str = "llamacpp/smollm2"):
+    def __init__(self, model_path: Path, threads: int = 2, name: str = "llamacpp/smollm2", workers: int = 1):
         try:
             from llama_cpp import Llama
         except ImportError as exc:
             raise BackendError("llama-cpp-python is not installed: `pip install llama-cpp-python`.") from exc
         self.name = name
-        self._llm = Llama(model_path=str(model_path), n_ctx=2048, n_threads=threads, seed=0, verbose=False)
-        self._lock = threading.Lock()  # a llama.cpp context is not re-entrant
+        self.workers = max(1, workers)
+        self._free: queue.Queue = queue.Queue()  # a llama.cpp context is not re-entrant: one user each
+        for _ in range(self.workers):
+            self._free.put(Llama(model_path=str(model_path), n_ctx=2048, n_threads=threads, seed=0, verbose=False))
 
     def stream(self, messages: Messages, max_tokens: int = 80) -> Iterator[str]:
-        with self._lock:
-            self._llm.reset()  # no KV reuse across prompts: the same prompt gives the same answer
-            for chunk in self._llm.create_chat_completion(
+        llm = self._free.get()  # waits, first come first served, while every context is busy
+        try:
+            llm.reset()  # no KV reuse across prompts: the same prompt gives the same answer
+            for chunk in llm.create_chat_completion(
                 messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True
             ):
                 piece = chunk["choices"][0]["delta"].get("content")
                 if piece:
                     yield piece
+        finally:
+            self._free.put(llm)
 
 
 class LangChainLLM(LLM):
@@ -132,7 +140,7 @@ def _llamacpp(model: str, settings: Settings) -> LLM:
     path = Path(model) if model.endswith(".gguf") else smollm2_path()
     if not path.exists():
         raise BackendError(f"GGUF model {path} not found.")
-    return LlamaCppLLM(path, threads=settings.llm_threads, name=f"llamacpp/{model}")
+    return LlamaCppLLM(path, threads=settings.llm_threads, name=f"llamacpp/{model}", workers=settings.model_workers)
 
 
 def _openai(model: str, settings: Settings) -> LLM:
@@ -182,7 +190,14 @@ def load_llm(spec: str, settings: Settings | None = None) -> LLM:
         raise BackendError(
             f"Unknown LLM '{spec}'. Use one of: llamacpp/smollm2, openai/<model>, ollama/<model>, fake/echo."
         )
-    key = (spec, settings.openai_base_url, settings.ollama_base_url, settings.llm_timeout_s)
+    key = (
+        spec,
+        settings.openai_base_url,
+        settings.ollama_base_url,
+        settings.llm_timeout_s,
+        settings.llm_threads,
+        settings.model_workers,
+    )
     with _cache_lock:
         if key not in _cache:
             _cache[key] = PROVIDERS[provider](model, settings)

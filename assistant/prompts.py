@@ -7,22 +7,29 @@ MEASURE_SYSTEM = (
     "End the sentence with the citation given, like [7]. Do not add anything else."
 )
 
+# The prompt depends on (measure, focus) only, never on the raw question, so the reply can be
+# cached (assistant/sentences.py). Focus: the agency asked about, the topic terms, or none.
 MEASURE_USER = (
     "Measure [{number}] (responsible: {agencies}):\n"
     "{text}\n\n"
-    "Staff question: {question}\n"
+    "{focus}"
     "In one sentence, what does measure [{number}] require? End with [{number}]."
 )
+MEASURE_FOCUS = "Staff are asking about: {focus}\n"
+# Bump when the meaning of the prompts changes; the cache key also hashes the templates themselves.
+PROMPT_VERSION = "2"
 
 # Deterministic text the code writes itself (never the model).
 EXTRACTIVE_SENTENCE = "{subject} is to {clause} [{number}]."
 ABSTAIN = "The plan does not cover this."
-EMPTY_QUESTION = "Please ask a question about the 2012 IP Strategy Promotion Plan, e.g. “What must Customs do?”"
+EMPTY_QUESTION = "Please ask a question about the {year} IP Strategy Promotion Plan, e.g. “What must Customs do?”"
 OUT_OF_RANGE = "The plan has measures 1–90; there is no measure {numbers}."
 UNKNOWN_AGENCY = "The plan does not cover this: it assigns no measures to {names}."
 NO_JOINT = "The plan does not cover this: no measure names both {a} and {b}."
 NO_TOPIC_FOR_AGENCY = "The plan does not cover this: none of the {count} measures of {agency} concerns “{topic}”."
-OTHER_YEAR = "The plan does not cover this: it is the plan for 2012 only, not {year}."
+OTHER_YEAR = "The plan does not cover this: it is the plan for {plan_year} only, not {year}."
+POINTERS = "The plan's measures on it, with their agencies:"
+NO_PREVIOUS = "None of the previous answer's measures match that."
 INJECTION = "The plan does not cover this: I only answer questions about the plan, quoting it."
 TRUNCATED = "Your question was {n:,} characters long; only the first {limit:,} were read."
 BACKEND_FAILED = (

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -50,6 +52,9 @@ class Phase:
     hits: int = 0
     calls: int = 0
     wall: float = 0.0
+    server_s: list[float] = field(default_factory=list)  # the app's own answer time (timings.total_s)
+    app_cpu_s: float | None = None  # CPU seconds the app process used in this phase (--spawn only)
+    client_cpu_s: float = 0.0  # CPU seconds this load-generating process used
 
     def p(self, q: float) -> float:
         ordered = sorted(self.latencies)
@@ -60,17 +65,35 @@ class Phase:
         return self.hits / (self.hits + self.calls) if self.hits + self.calls else float("nan")
 
     def row(self) -> str:
-        rate = len(self.latencies) / self.wall if self.wall else 0.0
+        n = len(self.latencies)
+        rate = n / self.wall if self.wall else 0.0
+        server = sorted(self.server_s)[len(self.server_s) // 2] if self.server_s else float("nan")
+        app_cpu = f"{1000 * self.app_cpu_s / n:.0f} ms" if self.app_cpu_s is not None and n else "–"
+        client_cpu = f"{1000 * self.client_cpu_s / n:.0f} ms" if n else "–"
         return (
-            f"| {self.name} | {self.users} | {len(self.latencies)} | {rate:.2f}/s | {self.p(0.5):.3f}s | "
-            f"{self.p(0.95):.3f}s | {self.hit_rate:.0%} | {len(self.errors)} | {len(self.mismatched)} |"
+            f"| {self.name} | {self.users} | {n} | {rate:.2f}/s | {self.p(0.5):.3f}s | {self.p(0.95):.3f}s | "
+            f"{server:.3f}s | {self.hit_rate:.0%} | {len(self.errors)} | {len(self.mismatched)} | "
+            f"{app_cpu} | {client_cpu} |"
         )
 
 
 HEADER = (
-    "| phase | users | answers | throughput | p50 | p95 | cache hits | errors | mixed |\n"
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    "| phase | users | answers | throughput | p50 | p95 | answer p50 in app | cache hits | errors | mixed "
+    "| app CPU / answer | client CPU / answer |\n"
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 )
+
+
+def _cpu_s(pid: int | None = None) -> float | None:
+    """CPU seconds (user + system) of this process, or of ``pid`` from /proc."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _check(reply: dict, question: str, expected: list[int]) -> bool:
@@ -83,18 +106,24 @@ def _check(reply: dict, question: str, expected: list[int]) -> bool:
     )
 
 
-def _phase(url: str, name: str, users: int, seconds: float | None, max_requests: int = 100_000) -> Phase:
+def _phase(
+    url: str, name: str, users: int, seconds: float | None, app_pid: int | None = None, max_requests: int = 100_000
+) -> Phase:
     """``users`` threads asking in a loop until ``seconds`` pass (None: every case once, one user)."""
     from gradio_client import Client
 
     phase = Phase(name, users)
+    # gradio_client opens a new httpx client, and so builds a new SSL context (~45 ms of CPU), for
+    # every request unless given one: on a 2-core box that would load the app more than the app does.
+    tls = ssl.create_default_context()
+    cpu0, app0 = _cpu_s(), _cpu_s(app_pid) if app_pid else None
     lock = threading.Lock()
     sent = 0
     deadline = time.time() + (seconds or 0)
 
     def user(i: int) -> None:
         nonlocal sent
-        client = Client(url, verbose=False)
+        client = Client(url, verbose=False, ssl_verify=tls)  # type: ignore[arg-type]  # httpx takes a context
         k = i
         while (seconds is None and k < len(CASES)) or (seconds is not None and time.time() < deadline):
             with lock:
@@ -116,6 +145,8 @@ def _phase(url: str, name: str, users: int, seconds: float | None, max_requests:
                 phase.latencies.append(elapsed)
                 phase.hits += timings.get("cache_hits", 0)
                 phase.calls += timings.get("llm_calls", 0)
+                if "total_s" in timings:
+                    phase.server_s.append(timings["total_s"])
                 if not _check(reply, question, expected):
                     phase.mismatched.append(question)
 
@@ -126,15 +157,20 @@ def _phase(url: str, name: str, users: int, seconds: float | None, max_requests:
     for t in threads:
         t.join()
     phase.wall = time.perf_counter() - t0
+    phase.client_cpu_s = _cpu_s() - cpu0
+    if app0 is not None and (app1 := _cpu_s(app_pid)) is not None:
+        phase.app_cpu_s = app1 - app0
     return phase
 
 
-def run_phases(url: str, users: int, seconds: float, single_seconds: float | None = None) -> list[Phase]:
+def run_phases(
+    url: str, users: int, seconds: float, single_seconds: float | None = None, app_pid: int | None = None
+) -> list[Phase]:
     """First ask of each question, then one user, then ``users`` users."""
     return [
-        _phase(url, "first ask", 1, None),
-        _phase(url, "1 user", 1, single_seconds or max(10.0, seconds / 4)),
-        _phase(url, f"{users} users", users, seconds),
+        _phase(url, "first ask", 1, None, app_pid),
+        _phase(url, "1 user", 1, single_seconds or max(10.0, seconds / 4), app_pid),
+        _phase(url, f"{users} users", users, seconds, app_pid),
     ]
 
 
@@ -226,7 +262,7 @@ def spawn_test(users: int = 8, seconds: float = 60.0, single_seconds: float | No
         with tempfile.TemporaryDirectory(prefix="ipplan-load-") as tmp:
             proc, url = _spawned({**extra, "IPPLAN_WARM_ON_START": "0"}, Path(tmp), llm)
             try:
-                phases = run_phases(url, users, seconds, single_seconds)
+                phases = run_phases(url, users, seconds, single_seconds, proc.pid)
                 rss = _peak_rss_mb(proc.pid)
             finally:
                 proc.terminate()

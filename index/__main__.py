@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     p_build.add_argument("--quiet", action="store_true", help="no progress output")
     p_build.add_argument("--json", action="store_true", help="print the result as JSON")
     sub.add_parser("info", parents=[common], help="print what is indexed (JSON)")
+    p_warm = sub.add_parser("warm", parents=[common], help="write the cached model sentences now (a deploy step)")
+    p_warm.add_argument("--llm", help="backend provider/model (default IPPLAN_LLM or llamacpp/smollm2)")
     matrix.add_parser(sub, parents=[common])
     args = parser.parse_args(argv)
     settings = Settings.from_env(source=args.source, index_dir=args.index_dir)
@@ -47,7 +49,15 @@ def main(argv: list[str] | None = None) -> int:
             state = "built" if result.built else "up to date (no-op)"
             print(f"Index {state}: {result.documents} documents, {result.seconds:.2f}s ({result.reason}).")
         elif args.command == "info":
-            print(json.dumps(info(settings), indent=1, ensure_ascii=False))
+            from assistant.sentences import cache_status, status_line
+
+            status = cache_status(settings)
+            print(json.dumps({**info(settings), "sentence_cache": status}, indent=1, ensure_ascii=False))
+            print("Sentence cache: " + status_line(status), file=sys.stderr)
+        elif args.command == "warm":
+            from assistant.sentences import warm_cli
+
+            return warm_cli(Settings.from_env(source=args.source, index_dir=args.index_dir, llm=args.llm))
         elif args.command == "matrix":
             return matrix.cli(args, *load_plan(settings))
     except IndexBuildError as exc:
