@@ -22,7 +22,13 @@ from assistant.text import FUNCTION_WORDS, stem
 from index.agencies import Registry
 
 HEADS = frozenset(
-    ["ministry", "ministries", "office", "regulator", "authority", "bureau", "court", "department", "service", "administration", "commission", "agency", "academy", "procuratorate", "procuratorates", "people", "folks", "guys", "team", "watchdog", "body", "unit", "inspectorate", "police", "prosecutor", "prosecutors", "regulators", "administrator", "overseer", "cops", "judges", "inspectors", "officials"]
+    {
+        *("ministry", "ministries", "office", "regulator", "regulators", "authority", "bureau", "court"),
+        *("department", "service", "administration", "commission", "agency", "academy", "procuratorate"),
+        *("procuratorates", "people", "folks", "guys", "team", "watchdog", "body", "unit", "inspectorate"),
+        *("police", "prosecutor", "prosecutors", "administrator", "overseer", "cops", "judges", "inspectors"),
+        *("officials", "organ"),
+    }
 )
 # Words that look like modifiers but only point at which body, not what it does.
 _NEUTRAL = FUNCTION_WORDS | {"which", "what", "china", "chinese", "national", "state", "central", "government",
@@ -30,7 +36,7 @@ _NEUTRAL = FUNCTION_WORDS | {"which", "what", "china", "chinese", "national", "s
 # Words after a head noun that make it the subject, not a modifier: "the labour ministry leads ...".
 _VERBS = FUNCTION_WORDS | {"lead", "leads", "leading", "led", "run", "runs", "handle", "handles", "own", "owns",
                            "take", "takes", "head", "heads", "deliver", "do", "doing", "supposed", "expected"}  # fmt: skip
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z'-]*")
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z']*")  # "law-drafting" is two words
 
 
 class Describer:
@@ -65,7 +71,7 @@ class Describer:
             if tok not in HEADS or any(a <= start < b for a, b in taken):
                 continue
             nxt = tokens[i + 1][0] if i + 1 < len(tokens) else ""
-            if nxt and nxt not in _VERBS and stem(nxt) in self.nouns and text[end : end + 1] == " ":
+            if nxt and nxt not in _VERBS and stem(nxt) in self.nouns and text[end : tokens[i + 1][1]] == " ":
                 continue  # "IP court cases", "service inventions": the head noun is a modifier here
             mods: list[tuple[str, int]] = []
             j = i - 1

@@ -146,11 +146,9 @@ _CO = re.compile(r"\b(?:only )?(?:support|supports|supporting|assist|assists|co-
                  r"not (?:the )?lead|without leading|partner|helps?|co-?lead)\b", re.I)  # fmt: skip
 _COUNT = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow much\b|多少|几项|几个|几条", re.I)
 _MOST = re.compile(
-    r"\b(?:most|max(?:imum)?|busiest|longest)\b|\b(?:biggest|largest|highest|greatest) (?:number|count|share|list)\b|最多"
+    r"\b(?:most|busiest|longest)\b|\b(?:biggest|largest|highest|greatest) (?:number|count|share|list)\b|最多"
 )
-_FEWEST = re.compile(
-    r"\b(?:fewest|least|min(?:imum)?|shortest)\b|\b(?:smallest|lowest) (?:number|count|share|list)\b|最少"
-)
+_FEWEST = re.compile(r"\b(?:fewest|least|shortest)\b|\b(?:smallest|lowest) (?:number|count|share|list)\b|最少")
 _WHO = re.compile(r"\bwho\b|\bwhich (?:agency|agencies|ministry|body|bodies|department|organi[sz]ation|office)\b"
                   r"|\bwhose\b|谁|哪个部门", re.I)  # fmt: skip
 _ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
@@ -162,7 +160,9 @@ _SET_ANAPHOR = re.compile(
     re.I,
 )
 _PARTITIVE = re.compile(
-    r"\b(?:of|among|from|in) (?:those|these|them|the above|that list|this list|the list)\b|\bthose ones\b|其中", re.I
+    r"\b(?:of|among|from|in) (?:those|these|them|the above|that list|this list|the list)\b|\bthose ones\b"
+    r"|\b(?:just|only) (?:the )?(?:ones|those|these)\b|其中",
+    re.I,
 )
 _PRONOUN = re.compile(r"\b(?:it|its|this|that|this one|that one|this measure|that measure|it's)\b|它|该措施", re.I)
 _CONTINUATION = re.compile(r"^\s*(?:and|also|what about|how about|same for|what of|plus|now)\b|^\s*(?:那|还有)", re.I)
@@ -342,6 +342,9 @@ class QueryParser:
                 q.intent = Intent.WHO_LEADS if _WHO.search(q.text) else Intent.LOOKUP
                 return
         about_agency = q.role or _COUNT.search(q.text) or re.search(r"\b(?:agency|ministry|body|they)\b", q.text, re.I)
+        if not q.agencies and not prev.agencies and about_agency and len(cited) == 1 and not _WHO.search(q.text):
+            lead = self.plan.measure(cited[0]).lead_agency  # "that agency" after "Who leads measure 18?"
+            prev.agencies = [AgencyRef(lead, f"measure {cited[0]}", MatchHow.HISTORY)] if lead else []
         if not q.agencies and prev.agencies and (about_agency or _PRONOUN.search(q.text) or not cited):
             q.agencies = [AgencyRef(a.name, a.text, MatchHow.HISTORY) for a in prev.agencies]
             if about_agency and not _PARTITIVE.search(q.text):
@@ -354,6 +357,7 @@ class QueryParser:
             # "What about X?" asks the previous question again about X.
             if prev.intent in (Intent.COUNT, Intent.LEAD) or prev.role:
                 q.role = q.role or prev.role
+            q.section = q.section or prev.section
             if prev.intent == Intent.COUNT:
                 q.intent = Intent.COUNT
             q.previous = []

@@ -293,7 +293,7 @@ class Retriever:
         topic = q.topic
         cal = self.calibration
         scored = self.score(topic, [h.measure for h in full.hits])
-        confident = self._specific(q) and bool(self._topic_hits(q, list(self.plan.measures)))
+        confident = self._specific(q) and bool(self._topic_hits(q, list(self.plan.measures), q.topic))
         specific = set(self._specific(q))
         keep = [
             s
@@ -313,7 +313,7 @@ class Retriever:
             full.route = Route.AGENCY_TOPIC
             return full
         # Nothing of the agency's: is the remainder a real topic of the plan, or just words?
-        elsewhere = self._topic_hits(q, list(self.plan.measures)) if self._specific(q) else []
+        elsewhere = self._topic_hits(q, list(self.plan.measures), q.topic) if self._specific(q) else []
         if elsewhere:
             return Retrieval(
                 Route.AGENCY_TOPIC,
@@ -457,8 +457,9 @@ class Retriever:
 
     _last_scores: list[dict] = []
 
-    def _topic_hits(self, q: Query, measures: list[Measure]) -> list[Hit]:
-        text = q.corrected
+    def _topic_hits(self, q: Query, measures: list[Measure], text: str | None = None) -> list[Hit]:
+        """Measures on the question's topic (``text`` overrides the question: the remainder after an agency)."""
+        text = text or q.corrected
         zh = q.language == "zh"
         if zh:
             text = f"{self.translate(q.text)} {' '.join(w for w in words(q.text))}".strip()

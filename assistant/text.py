@@ -29,6 +29,7 @@ very really quite about into onto over under up down out off again further once 
 please thanks thank hi hello hey ok okay pls plz kindly quick quickly question q regarding re concerning concern
 concerns related relate relates relating tell say says said show list give find know want like see let lets
 anything something everything nothing thing things stuff bit lot lots way ways kind sort
+supposed according include includes including together joint jointly year years today currently
 """
 _PLAN_WORDS = """
 measure measures item items plan plans task tasks point points provision provisions action actions
