@@ -15,7 +15,13 @@ MEASURE_USER = (
     "{focus}"
     "In one sentence, what does measure [{number}] require? End with [{number}]."
 )
-MEASURE_FOCUS = "Staff are asking about: {focus}\n"
+MEASURE_FOCUS = "Staff question: {focus}\n"
+# The focus is a canonical question, so that every wording of it shares one cached sentence. A
+# question line lets SmolLM2 pass the checks more often than a bare "about: X" line or none
+# (agency jobs 37/50 vs 30/50 and 28/50; bench questions 0.68 vs 0.55 with the raw question).
+AGENCY_FOCUS = "What must the {agency} do?"
+JOINT_FOCUS = "What must the {a} and the {b} do together?"
+TOPIC_FOCUS = "Which measures concern {terms}?"
 # Bump when the meaning of the prompts changes; the cache key also hashes the templates themselves.
 PROMPT_VERSION = "2"
 

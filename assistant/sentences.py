@@ -1,8 +1,9 @@
 """Write stage, per measure: one model sentence about *a measure with a focus*, from the cache or
 written live, and the warmer that fills the cache in the background.
 
-The focus is what staff asked about, reduced so that many questions share it: the agency for
-agency routes, the topic terms for topic routes, nothing for lookups. The prompt is built from
+The focus is what staff asked about, reduced to a canonical question so that many wordings share
+it: the agency for agency routes ("What must the General Administration of Customs do?"), the topic
+terms for topic routes, nothing for lookups. The prompt is built from
 (measure, focus) alone and decoding is deterministic, so the reply can be stored under
 (measure, focus, backend, prompt version, index version) and served again at retrieval speed.
 Every served reply, cached or live, goes through the same citation and groundedness checks.
@@ -38,26 +39,32 @@ IDLE_BEFORE_WARMING_S = 0.5  # the background warmer waits this long after the l
 
 
 def topic_focus(text: str, limit: int = 8) -> str:
-    """Topic terms in a canonical order, so that rephrasings share a cache entry.
+    """The canonical question for topic terms, so that rephrasings share a cache entry.
 
-    ``"Which measures concern courts and trials?" -> "courts, trials"``
+    ``"Which measures concern courts and trials?" -> "Which measures concern courts, trials?"``
     """
     words = {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOP and len(w) > 2 and not w.isdigit()}
-    return ", ".join(sorted(words)[:limit])
+    return prompts.TOPIC_FOCUS.format(terms=", ".join(sorted(words)[:limit])) if words else ""
+
+
+def agency_focus(agency: str) -> str:
+    """``"General Administration of Customs" -> "What must the General Administration of Customs do?"``"""
+    return prompts.AGENCY_FOCUS.format(agency=agency)
 
 
 def focus_for(retrieval: Retrieval) -> str:
-    """What the sentence should be about: the agency (agency routes), topic terms (topic routes), or
-    nothing (lookups). ``Retrieval(route="agency", agencies=["General Administration of Customs"])
-    -> "General Administration of Customs"``."""
+    """What the sentence should be about, as a canonical question: the agency (agency routes), the
+    topic terms (topic routes), or nothing (lookups). ``Retrieval(route="agency", agencies=["General
+    Administration of Customs"]) -> "What must the General Administration of Customs do?"``."""
     route, agencies = str(retrieval.route), retrieval.agencies
     if route == "topic":
         return topic_focus(retrieval.topic or retrieval.question)
     if route == "lookup" or not agencies:
         return ""
-    if route == "joint":
-        return " and ".join(sorted(agencies))
-    return agencies[0]  # agency, lead, agency + topic: the topic picks the measures, not what each says
+    if route == "joint" and len(agencies) == 2:
+        a, b = sorted(agencies)
+        return prompts.JOINT_FOCUS.format(a=a, b=b)
+    return agency_focus(agencies[0])  # agency, lead, agency + topic: the topic picks the measures
 
 
 def measure_messages(m: Measure, focus: str) -> Messages:
@@ -74,7 +81,9 @@ def measure_messages(m: Measure, focus: str) -> Messages:
 def prompt_version() -> str:
     """``PROMPT_VERSION`` plus a hash of the templates and decoding length: editing a template
     invalidates the cache even when nobody bumps the number."""
-    text = "\x00".join([prompts.MEASURE_SYSTEM, prompts.MEASURE_USER, prompts.MEASURE_FOCUS, str(MAX_TOKENS)])
+    templates = [prompts.MEASURE_SYSTEM, prompts.MEASURE_USER, prompts.MEASURE_FOCUS]
+    templates += [prompts.AGENCY_FOCUS, prompts.JOINT_FOCUS, prompts.TOPIC_FOCUS]
+    text = "\x00".join([*templates, str(MAX_TOKENS)])
     return f"{prompts.PROMPT_VERSION}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
 
 
@@ -318,7 +327,7 @@ def warm_jobs(plan: Plan, registry) -> list[Job]:
     jobs = [Job(m, "", frozenset({m.number})) for m in plan.measures]
     for agency in registry.agencies:
         theirs = [m for m in plan.measures if agency.name in m.agencies]
-        jobs += [Job(m, agency.name, frozenset(x.number for x in theirs)) for m in theirs]
+        jobs += [Job(m, agency_focus(agency.name), frozenset(x.number for x in theirs)) for m in theirs]
     return jobs
 
 

@@ -16,6 +16,7 @@ from assistant.retrieve import Retrieval
 from assistant.sentences import (
     Job,
     SentenceWriter,
+    agency_focus,
     cache_status,
     focus_for,
     measure_messages,
@@ -26,6 +27,8 @@ from assistant.sentences import (
 from index.config import Settings
 
 GAC = "General Administration of Customs"
+FOCUS = agency_focus(GAC)
+COURTS = "Which measures concern courts, trials?"
 
 
 @pytest.fixture
@@ -42,7 +45,9 @@ def writer(cache, version="v1") -> SentenceWriter:
 # ---------------------------------------------------------------- a hit is a live call
 
 
-@pytest.mark.parametrize("number,focus", [(7, ""), (32, GAC), (33, GAC), (52, "health, provinces"), (90, "")])
+@pytest.mark.parametrize(
+    "number,focus", [(7, ""), (32, FOCUS), (33, FOCUS), (52, "Which measures concern health, provinces?"), (90, "")]
+)
 def test_hit_returns_exactly_what_a_live_call_returns(cache, plan, number, focus):
     m = plan.measure(number)
     allowed = {number, 33}
@@ -62,18 +67,21 @@ def test_hit_is_checked_against_its_own_answer_set(cache, plan):
     m = plan.measure(32)
     reply = "It asks Customs to improve the customs IPR protection filing system [32] [33]."
     for allowed in ({32}, {32, 33}, {32}):
-        live = SentenceWriter().write(FakeLLM(replies=[reply]), m, GAC, allowed)
-        got = writer(cache).write(FakeLLM(replies=[reply]), m, GAC, allowed)
+        live = SentenceWriter().write(FakeLLM(replies=[reply]), m, FOCUS, allowed)
+        got = writer(cache).write(FakeLLM(replies=[reply]), m, FOCUS, allowed)
         assert (got.sentence, got.source) == (live.sentence, live.source)
-    assert writer(cache).write(FakeLLM(), m, GAC, {32}).source == "model"
-    assert writer(cache).write(FakeLLM(), m, GAC, {32, 33}).source == "extractive"
+    assert writer(cache).write(FakeLLM(), m, FOCUS, {32}).source == "model"
+    assert writer(cache).write(FakeLLM(), m, FOCUS, {32, 33}).source == "extractive"
 
 
 def test_prompt_depends_on_measure_and_focus_only(plan):
     m = plan.measure(32)
-    assert measure_messages(m, GAC) == measure_messages(m, GAC)
-    assert GAC in measure_messages(m, GAC)[-1]["content"]
-    assert "Staff are asking" not in measure_messages(m, "")[-1]["content"]
+    assert measure_messages(m, FOCUS) == measure_messages(m, FOCUS)
+    assert (
+        "Staff question: What must the General Administration of Customs do?"
+        in measure_messages(m, FOCUS)[-1]["content"]
+    )
+    assert "Staff question" not in measure_messages(m, "")[-1]["content"]
 
 
 def test_answers_hit_across_questions_and_equal_live_answers(real_settings):
@@ -139,12 +147,12 @@ def test_prune_drops_other_versions(cache, plan):
 )
 def test_failed_check_is_never_served_as_a_model_sentence(cache, plan, junk):
     m = plan.measure(32)
-    first = writer(cache).write(FakeLLM(replies=[junk]), m, GAC, {32, 33})
+    first = writer(cache).write(FakeLLM(replies=[junk]), m, FOCUS, {32, 33})
     assert first.source == "extractive" and first.sentence is None
-    stored = cache.get(writer(cache).key(FakeLLM(), m, GAC))
+    stored = cache.get(writer(cache).key(FakeLLM(), m, FOCUS))
     assert stored is not None and stored.passed is False  # remembered as failed, not as good
     again = writer(cache).write(
-        FakeLLM(replies=["It requires Customs to improve the filing system [32]."]), m, GAC, {32}
+        FakeLLM(replies=["It requires Customs to improve the filing system [32]."]), m, FOCUS, {32}
     )
     assert again.cached and again.source == "extractive" and again.sentence is None
 
@@ -230,11 +238,11 @@ def test_parallel_workers_give_the_same_answer_in_order(cache, plan):
 
     measures = [plan.measure(n) for n in (32, 33, 40, 52)]
     allowed = {m.number for m in measures}
-    one = [SentenceWriter().write(FakeLLM(), m, GAC, allowed) for m in measures]
-    batch = writer(cache).start(TwoWorkers(), measures, GAC, allowed)
+    one = [SentenceWriter().write(FakeLLM(), m, FOCUS, allowed) for m in measures]
+    batch = writer(cache).start(TwoWorkers(), measures, FOCUS, allowed)
     two = [batch.result(i) for i in range(len(batch))]
     assert [(w.sentence, w.source) for w in two] == [(w.sentence, w.source) for w in one]
-    hits = writer(cache).start(TwoWorkers(), measures, GAC, allowed)
+    hits = writer(cache).start(TwoWorkers(), measures, FOCUS, allowed)
     assert all(hits.result(i).cached for i in range(len(hits)))
 
 
@@ -288,15 +296,15 @@ def test_unusable_location_answers_without_cache(tmp_path, plan, capsys):
 @pytest.mark.parametrize(
     "retrieval,focus",
     [
-        (Retrieval("agency", agencies=[GAC]), GAC),
-        (Retrieval("lead", agencies=[GAC]), GAC),
-        (Retrieval("agency_topic", agencies=[GAC], topic="software"), GAC),
+        (Retrieval("agency", agencies=[GAC]), FOCUS),
+        (Retrieval("lead", agencies=[GAC]), FOCUS),
+        (Retrieval("agency_topic", agencies=[GAC], topic="software"), FOCUS),
         (
             Retrieval("joint", agencies=["State Intellectual Property Office", "Ministry of Education"]),
-            "Ministry of Education and State Intellectual Property Office",
+            "What must the Ministry of Education and the State Intellectual Property Office do together?",
         ),
-        (Retrieval("topic", question="Which measures concern courts and trials?"), "courts, trials"),
-        (Retrieval("topic", question="Trials and courts: which measures?"), "courts, trials"),
+        (Retrieval("topic", question="Which measures concern courts and trials?"), COURTS),
+        (Retrieval("topic", question="Trials and courts: which measures?"), COURTS),
         (Retrieval("lookup", question="What does measure 7 say?"), ""),
     ],
 )
@@ -305,14 +313,15 @@ def test_focus_for(retrieval, focus):
 
 
 def test_topic_focus_is_canonical():
-    assert topic_focus("Courts, TRIALS and courts") == topic_focus("trials courts") == "courts, trials"
+    assert topic_focus("Courts, TRIALS and courts") == topic_focus("trials courts") == COURTS
+    assert topic_focus("What is it?") == ""
 
 
 def test_warm_fills_every_job_then_nothing_is_missing(tmp_path, plan, registry):
     settings = Settings(data_dir=tmp_path, llm="fake/echo")
     jobs = warm_jobs(plan, registry)
     assert len([j for j in jobs if not j.focus]) == 90
-    assert {j.focus for j in jobs if j.focus} == {a.name for a in registry.agencies}
+    assert {j.focus for j in jobs if j.focus} == {agency_focus(a.name) for a in registry.agencies}
     from index.build import index_version, manifest_for
 
     cache = SentenceCache(settings.sentence_cache_path)
@@ -360,7 +369,7 @@ def test_real_model_decodes_deterministically_across_workers(plan):
     from assistant.llm import LlamaCppLLM, smollm2_path
 
     llm = LlamaCppLLM(smollm2_path(), threads=1, workers=2)
-    messages = measure_messages(plan.measure(32), GAC)
+    messages = measure_messages(plan.measure(32), FOCUS)
     alone = llm.generate(messages, max_tokens=60)
     with ThreadPoolExecutor(2) as pool:
         pair = list(pool.map(lambda _: llm.generate(messages, max_tokens=60), range(2)))
