@@ -34,8 +34,10 @@ HEADS = frozenset(
 _NEUTRAL = FUNCTION_WORDS | {"which", "what", "china", "chinese", "national", "state", "central", "government",
                              "top", "main", "relevant", "s", "country", "country's", "china's"}  # fmt: skip
 # Words after a head noun that make it the subject, not a modifier: "the labour ministry leads ...".
-_VERBS = FUNCTION_WORDS | {"lead", "leads", "leading", "led", "run", "runs", "handle", "handles", "own", "owns",
-                           "take", "takes", "head", "heads", "deliver", "do", "doing", "supposed", "expected"}  # fmt: skip
+_VERBS = FUNCTION_WORDS | {
+    *("lead", "leads", "leading", "led", "run", "runs", "handle", "handles", "own", "owns", "take", "takes"),
+    *("head", "heads", "deliver", "do", "doing", "supposed", "expected"),
+}
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z']*")  # "law-drafting" is two words
 
 
@@ -124,9 +126,9 @@ class Describer:
         best: tuple[float, str] | None = None
         for role, name, heads in self._roles:
             n = len(role) + 0.5 * bool(heads & said)  # "science academy" beats "science" for "the science academy"
-            if any(tuple(stems[i : i + len(role)]) == role for i in range(len(stems) - len(role) + 1)):
-                if best is None or n > best[0]:
-                    best = (n, name)
+            found = any(tuple(stems[i : i + len(role)]) == role for i in range(len(stems) - len(role) + 1))
+            if found and (best is None or n > best[0]):
+                best = (n, name)
         return AgencyRef(best[1], phrase, MatchHow.DESCRIPTION, 1.0) if best else None
 
     @cached_property

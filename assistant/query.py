@@ -151,8 +151,10 @@ _MOST = re.compile(
 _FEWEST = re.compile(r"\b(?:fewest|least|shortest)\b|\b(?:smallest|lowest) (?:number|count|share|list)\b|最少")
 _WHO = re.compile(r"\bwho\b|\bwhich (?:agency|agencies|ministry|body|bodies|department|organi[sz]ation|office)\b"
                   r"|\bwhose\b|谁|哪个部门", re.I)  # fmt: skip
-_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
-             "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "last": -1, "final": -1, "latter": -1, "former": 1}  # fmt: skip
+_ORDINALS = {
+    **{"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4},
+    **{"fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "last": -1, "final": -1, "latter": -1, "former": 1},
+}
 _ZH_ORDINAL = re.compile(r"第([一二三四五六])(?:个|项|条)")
 _SET_ANAPHOR = re.compile(
     r"\b(?:those|these|them|they|the above|that list|this list|the list|the ones|which ones|of which|"

@@ -4,6 +4,7 @@ state, and paraphrase invariance (questions written blind, from the plan only)."
 from __future__ import annotations
 
 import json
+import re
 from enum import StrEnum
 
 import pytest
@@ -14,6 +15,7 @@ from assistant.query import Intent, MatchHow, Role
 from assistant.retrieve import Abstain, Retriever, Route
 from index.config import REPO_ROOT, Settings
 
+MOHRSS = "Ministry of Human Resources and Social Security"
 PARAPHRASES = REPO_ROOT / "eval" / "specs" / "paraphrases.jsonl"
 
 
@@ -49,10 +51,10 @@ def test_ask_json_carries_the_parsed_query(retriever):
         ("What is the customs service expected to do?", "General Administration of Customs"),
         ("What does the industry ministry need to deliver?", "Ministry of Industry and Information Technology"),
         ("<script>alert(1)</script> What must Customs do?", "General Administration of Customs"),
-        ("What does the labour ministry have to do?", "Ministry of Human Resources and Social Security"),
+        ("What does the labour ministry have to do?", MOHRSS),
         ("Which tasks land on the science ministry?", "Ministry of Science and Technology"),
         ("what does the top court need to do", "Supreme People's Court"),
-        ("anything for the ministry that runs employment, pensions and personnel?", "Ministry of Human Resources and Social Security"),
+        ("anything for the ministry that runs employment, pensions and personnel?", MOHRSS),
     ],
 )  # fmt: skip
 def test_agency_questions_get_the_full_set(retriever, plan, question, agency):
@@ -98,12 +100,18 @@ def test_ordinal_and_narrowing_follow_ups(retriever, plan):
     ]
     r = retriever.retrieve("Which of them are in section V?", history)
     assert r.numbers == [47, 49] and r.query.history_used
-    finance = [{"role": "user", "content": "What does the Ministry of Finance do?"}, {"role": "assistant", "content": "[10] [12] [16] [19] [83]"}]  # fmt: skip
+    finance = [
+        {"role": "user", "content": "What does the Ministry of Finance do?"},
+        {"role": "assistant", "content": "[10] [12] [16] [19] [83]"},
+    ]
     assert retriever.retrieve("and which of those does it lead?", finance).numbers == [12, 19]
 
 
 def test_citations_field_beats_the_text(retriever):
-    history = [{"role": "user", "content": "What must the Ministry of Culture do?"}, {"role": "assistant", "content": "see above", "citations": [54, 62, 86]}]  # fmt: skip
+    history = [
+        {"role": "user", "content": "What must the Ministry of Culture do?"},
+        {"role": "assistant", "content": "see above", "citations": [54, 62, 86]},
+    ]
     assert retriever.retrieve("And the second one?", history).numbers == [62]
 
 
@@ -152,5 +160,43 @@ def test_paraphrases_give_the_same_citation_set(retriever):
         invariant_bases += sum(got) >= 4
         same, total = same + sum(got), total + len(got)
         broken += [p["text"] for p, ok in zip(b["paraphrases"], got, strict=True) if not ok]
-    # Floors at the measured values (45 bases, 225/261 = 0.862): a change that breaks invariance fails here.
-    assert invariant_bases >= 45 and same / total >= 0.86, (invariant_bases, same, total, broken[:10])
+    # Floors at the measured values (44 bases, 227/261 = 0.870): a change that breaks invariance fails here.
+    assert invariant_bases >= 44 and same / total >= 0.865, (invariant_bases, same, total, broken[:10])
+
+
+# One question of each class end to end through the real embedded model (SmolLM2): the model writes
+# the sentences, but the answer set, the numbers and the quotes must not move.
+E2E = [
+    ("leftover", "What has the Ministry of Commerce been told to do?", None, [43, 47, 51, 72, 79, 84]),
+    ("described", "What does the labour ministry have to do?", None, [16, 78]),
+    ("aggregate", "How many measures does the Ministry of Agriculture lead?", None, [8, 20, 48, 65]),
+    ("conversation", "Tell me more about the first of those.", CUSTOMS, [32]),
+    ("everyday", "Will companies be able to borrow money against their patents?", None, [20, 23]),
+    ("typo", "reviseing the copywright law", None, [27]),
+    ("chinese", "商标法的修改", None, [26]),
+    ("near_miss", "What does the plan say about artificial intelligence?", None, []),
+]
+
+
+@pytest.fixture(scope="module")
+def real_assistant(retriever):
+    from assistant.llm import load_llm
+
+    return Assistant(retriever, load_llm("llamacpp/smollm2", retriever.settings))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("kind", "question", "history", "expected"), E2E, ids=[e[0] for e in E2E])
+def test_real_model_end_to_end_per_class(real_assistant, kind, question, history, expected):
+    from index.config import DEFAULT_SOURCE
+    from index.parse import depaginate
+
+    answer = real_assistant.ask(question, history)
+    assert [c.measure for c in answer.citations] == expected, (kind, answer.text)
+    assert answer.abstained == (not expected)
+    source = depaginate(DEFAULT_SOURCE.read_text(encoding="utf-8"))
+    for c in answer.citations:
+        assert c.quote in source and f"[{c.measure}]" in answer.text
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)} == set(expected)
+    if kind == "aggregate":
+        assert "**4**" in answer.text
