@@ -125,14 +125,16 @@ def check_sentence(raw: str, measure: Measure, allowed: set[int]) -> str | None:
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _TAG = re.compile(r"</?[A-Za-z][^<>]{0,300}>")
+_CODE = re.compile(r"<(script|style)\b[^>]{0,300}>.{0,2000}?</\1\s*>", re.I | re.S)  # code, not words
 
 
 def clean_question(question: str) -> str:
     """Drop terminal escapes, HTML/script tags and control characters; keep every script's letters.
 
-    ``"<b>What</b> must Customs do?\x1b[31m" -> "What must Customs do?"``
+    ``"<b>What</b> must Customs do?\x1b[31m" -> "What must Customs do?"``;
+    ``"<script>alert(1)</script> What must Customs do?" -> "What must Customs do?"``
     """
-    question = _TAG.sub(" ", _ANSI.sub("", question))
+    question = _TAG.sub(" ", _CODE.sub(" ", _ANSI.sub("", question)))
     question = "".join(ch if ch.isprintable() else " " for ch in question)
     return " ".join(question.split())
 

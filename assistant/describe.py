@@ -27,7 +27,7 @@ HEADS = frozenset(
         *("department", "service", "administration", "commission", "agency", "academy", "procuratorate"),
         *("procuratorates", "people", "folks", "guys", "team", "watchdog", "body", "unit", "inspectorate"),
         *("police", "prosecutor", "prosecutors", "administrator", "overseer", "cops", "judges", "inspectors"),
-        *("officials", "organ"),
+        *("officials", "organ", "diplomats"),
     }
 )
 # Words that look like modifiers but only point at which body, not what it does.
@@ -88,9 +88,13 @@ class Describer:
             after: list[tuple[str, int]] = []
             if i + 1 < len(tokens) and tokens[i + 1][0] in ("of", "for", "in", "that", "which", "who", "handling"):
                 k = i + 2
-                if tokens[i + 1][0] in ("that", "which", "who") and k < len(tokens):
+                relative = tokens[i + 1][0] in ("that", "which", "who")
+                if relative and k < len(tokens):
                     k += 1  # "the ministry that runs employment ..." : skip the verb
-                while k < len(tokens) and len(after) < 6 and tokens[k][0] not in HEADS:
+                while k < len(tokens) and len(after) < (8 if relative else 6) and tokens[k][0] not in HEADS:
+                    if relative and tokens[k][0] in ("for", "of", "at", "in", "on", "across", "against"):
+                        k += 1  # "the agency that checks goods crossing the border for counterfeits"
+                        continue
                     if tokens[k][0] in ("the",):
                         k += 1
                         continue

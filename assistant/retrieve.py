@@ -182,7 +182,7 @@ class Retriever:
         self._text_terms = [set(terms(m.text)) for m in plan.measures]
         df = Counter(t for d in self._bm25_docs for t in set(d))
         self.plan_terms = dict(df)
-        vocabulary = {w for d in docs for w in words(d)} | {w for a in registry.agencies for w in words(a.name)}
+        vocabulary = [w for d in docs for w in words(d)] + [w for a in registry.agencies for w in words(a.name)]
         embedder = load_embeddings(settings.embed_model) if vectorstore is not None else None
         nouns = frozenset(t for t, n in df.items() if n >= 2)
         self.describer = Describer(registry, embedder, self.calibration.describe_threshold, nouns)
@@ -293,7 +293,13 @@ class Retriever:
         topic = q.topic
         cal = self.calibration
         scored = self.score(topic, [h.measure for h in full.hits])
-        confident = self._specific(q) and bool(self._topic_hits(q, list(self.plan.measures), q.topic))
+        # A real topic: it finds measures in the plan, and some measure is close to it in meaning (not
+        # just a shared word: "only the ones where it takes the lead" shares "take" with many measures).
+        confident = (
+            self._specific(q)
+            and bool(self._topic_hits(q, list(self.plan.measures), topic))
+            and max(self._dense(topic, {m.number for m in self.plan.measures}).values(), default=0.0) >= cal.dense_floor
+        )
         specific = set(self._specific(q))
         keep = [
             s

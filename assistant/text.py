@@ -9,12 +9,14 @@ with rapidfuzz. "trademrak" -> "trademark"; "borrow" is a known word and stays.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
 import Stemmer
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import DamerauLevenshtein
 
 _stemmer = Stemmer.Stemmer("english")
 
@@ -76,7 +78,9 @@ class Speller:
     """Corrects words against a vocabulary (the plan's); known English words are left alone."""
 
     def __init__(self, vocabulary: Iterable[str], known: Iterable[str] = ()):
-        self.vocabulary = sorted({w for w in vocabulary if len(w) > 2 and w.isalpha()})
+        words_seen = [w for w in vocabulary if len(w) > 2 and w.isalpha()]
+        self._counts = Counter(words_seen)
+        self.vocabulary = sorted(self._counts)
         self._vocab_set = frozenset(self.vocabulary)
         self._known = frozenset(known) | self._vocab_set | FUNCTION_WORDS
 
@@ -87,9 +91,15 @@ class Speller:
         """
         if len(word) < 5 or not word.isalpha() or word in self._known:
             return word
-        cutoff = 85 if len(word) < 6 else 80
-        best = process.extractOne(word, self.vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff)
-        return best[0] if best else word
+        # Damerau-Levenshtein: a swap of two letters ("knwon") is one edit, as a person makes it.
+        limit = 1 if len(word) < 8 else 2
+        found = process.extract(
+            word, self.vocabulary, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=None
+        )
+        if not found:
+            return word
+        # Closest first; among equals the more similar spelling, then the word the plan uses more.
+        return min(found, key=lambda c: (c[1], -fuzz.ratio(word, c[0]), -self._counts.get(c[0], 0)))[0]
 
     def correct_text(self, text: str) -> tuple[str, dict[str, str]]:
         """The text with unknown words corrected, and the corrections made."""
