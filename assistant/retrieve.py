@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 
 from assistant.query import Intent, Query, QueryParser, Rank, Role
@@ -512,18 +513,33 @@ class Retriever:
         return sorted(rows, key=lambda r: -r.rrf)
 
     def _dense(self, query: str, numbers: set[int]) -> dict[int, float]:
-        """Best cosine per measure over its own document and its expansion documents (Chroma)."""
+        """Best cosine per measure over its own document and its expansion documents.
+
+        The vectors come from the Chroma collection once (a few hundred for a plan); scoring one query
+        against all of them in numpy takes microseconds, where a Chroma query for every document took
+        15-20 ms."""
         if self.vectorstore is None or not query.strip():
             return {}
-        docs = self.vectorstore.similarity_search_with_score(
-            query, k=len(self.plan.measures) * 8, filter={"kind": {"$in": ["measure", "expansion"]}}
+        import numpy as np
+
+        matrix, owners = self._vectors
+        q = np.asarray(self.vectorstore.embeddings.embed_query(query), dtype="float32")
+        sims = matrix @ (q / (np.linalg.norm(q) or 1.0))
+        best = np.full(len(self.plan.measures) + 1, -1.0, dtype="float32")
+        np.maximum.at(best, owners, sims)
+        return {n: float(best[n]) for n in numbers}
+
+    @cached_property
+    def _vectors(self):
+        """(unit vectors, owning measure number) of every measure and expansion document in Chroma."""
+        import numpy as np
+
+        got = self.vectorstore.get(
+            where={"kind": {"$in": ["measure", "expansion"]}}, include=["embeddings", "metadatas"]
         )
-        best: dict[int, float] = {}
-        for d, dist in docs:
-            n = d.metadata["number"]
-            if n in numbers:
-                best[n] = max(best.get(n, -1.0), 1.0 - dist)
-        return best
+        matrix = np.asarray(got["embeddings"], dtype="float32")
+        matrix /= np.linalg.norm(matrix, axis=1, keepdims=True).clip(min=1e-9)
+        return matrix, np.asarray([m["number"] for m in got["metadatas"]], dtype="int64")
 
     def _multilingual(self, question: str, numbers: set[int]) -> dict[int, float]:
         """multilingual-e5 cosine between a (Chinese) question and each measure, rescaled to MiniLM's range."""

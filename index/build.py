@@ -58,8 +58,11 @@ def embedding_path(name: str) -> str:
 @lru_cache(maxsize=4)
 def load_embeddings(name: str):
     """The sentence-transformers embedder as a LangChain ``Embeddings``, loaded once per process."""
+    import torch
     from langchain_huggingface import HuggingFaceEmbeddings
     from transformers.utils import logging as hf_logging
+
+    torch.set_num_threads(max(1, Settings.from_env().embed_threads))  # see Settings.embed_threads
 
     hf_logging.disable_progress_bar()  # our own progress bar is the one that matters
     return HuggingFaceEmbeddings(
