@@ -102,10 +102,11 @@ def build_app(assistant: Assistant):
 
     agencies = [a.name for a in registry.agencies]
     sections = [s.numeral for s in plan.sections]
-    with gr.Blocks(title="IP Strategy Plan 2012 assistant") as demo:
+    year, plan_title = plan.header.year, plan.header.plan_title  # from the parsed plan, never hard-coded
+    with gr.Blocks(title=f"IP Strategy Plan {year} assistant") as demo:
         gr.Markdown(
-            "## IP Strategy Promotion Plan 2012 — assistant\n"
-            "Ask about the *Promotion Plan on the Implementation of National IP Strategy 2012*. Every answer "
+            f"## IP Strategy Promotion Plan {year} — assistant\n"
+            f"Ask about the *{plan_title}*. Every answer "
             "quotes the plan verbatim and cites measure numbers — click or hover a citation to see its source."
         )
         with gr.Tab("Chat"), gr.Row():
