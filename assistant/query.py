@@ -30,7 +30,8 @@ class Intent(StrEnum):
     INJECTION = "injection"
     LOOKUP = "lookup"
     WHO_LEADS = "who_leads"
-    DOCUMENT_FACT = "document"
+    DOCUMENT = "document"  # a fact about the circular or the plan's structure
+    DOCUMENT_FACT = "document"  # (alias)
     SECTION = "section"
     AGENCY = "agency"
     LEAD = "lead"

@@ -30,25 +30,8 @@ from index.parse import Measure, Plan, Section
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 
 
-class Route(StrEnum):
-    """How an answer set was decided (``ask --json``'s ``"route"``)."""
-
-    EMPTY = "empty"
-    INJECTION = "injection"
-    LOOKUP = "lookup"
-    WHO_LEADS = "who_leads"
-    DOCUMENT = "document"
-    SECTION = "section"
-    AGENCY = "agency"
-    LEAD = "lead"
-    JOINT = "joint"
-    AGENCY_TOPIC = "agency_topic"
-    COUNT = "count"
-    SUPERLATIVE = "superlative"
-    PREVIOUS = "previous"
-    TOPIC = "topic"
-    UNKNOWN_AGENCY = "unknown_agency"
-    OTHER_YEAR = "other_year"
+# A route is the intent it answers (``ask --json``'s ``"route"``): one set of codes for both.
+Route = Intent
 
 
 class Abstain(StrEnum):

@@ -121,3 +121,19 @@ def start_app(index_dir: Path, data_dir: Path, llm: str, extra_env: dict | None 
         proc.kill()
         raise RuntimeError(log.read_text()) from None
     return proc, url, log
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [  # headless on a closed network: no background connections, no sandbox as root
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def launch_chromium(playwright):
+    """Debian's Chromium under Playwright, headless, with the flags this machine needs."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)

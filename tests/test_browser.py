@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, start_app
+from tests.conftest import CHROMIUM, ROOT, launch_chromium, start_app
 
-CHROMIUM = "/usr/bin/chromium"
 OUT = ROOT / "test-output" / "browser"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -23,18 +22,7 @@ def test_chat_in_real_browser(real_index_dir, tmp_path):
     OUT.mkdir(parents=True, exist_ok=True)
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=CHROMIUM,
-                headless=True,
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--no-first-run",
-                ],
-            )
+            browser = launch_chromium(p)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(url)
             question = page.locator("#question textarea")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import start_app
-from tests.test_browser import CHROMIUM, OUT
+from tests.conftest import CHROMIUM, launch_chromium, start_app
+from tests.test_browser import OUT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -29,11 +29,7 @@ def test_who_does_what_and_exports_in_real_browser(real_index_dir, tmp_path, pla
     OUT.mkdir(parents=True, exist_ok=True)
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=CHROMIUM,
-                headless=True,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-            )
+            browser = launch_chromium(p)
             context = browser.new_context(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
             context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
             page = context.new_page()
