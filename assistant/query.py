@@ -145,6 +145,9 @@ _LEAD = {"lead", "leads", "leading", "led", "leader", "charge", "head", "heads",
 _LEAD_ZH = ("牵头", "主导", "负责")
 _CO = re.compile(r"\b(?:only )?(?:support|supports|supporting|assist|assists|co-?responsible|secondary|"
                  r"not (?:the )?lead|without leading|partner|helps?|co-?lead)\b", re.I)  # fmt: skip
+_EVERY_ROLE = re.compile(
+    r"\blead\w* or (?:as )?(?:a )?(?:co|support|partner)|\b(?:co-?agency|co-?responsible) or (?:as )?lead", re.I
+)
 _COUNT = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow much\b|多少|几项|几个|几条", re.I)
 _MOST = re.compile(
     r"\b(?:most|busiest|longest)\b|\b(?:biggest|largest|highest|greatest) (?:number|count|share|list)\b|最多"
@@ -258,18 +261,14 @@ class QueryParser:
     def _cues(self, q: Query) -> None:
         """Role, counting and ranking cues."""
         lowered = set(words(q.text))
-        if re.search(
-            r"\blead\w* or (?:as )?(?:a )?(?:co|support|partner)|\b(?:co-?agency|co-?responsible) or (?:as )?lead",
-            q.text,
-            re.I,
-        ):
+        if _EVERY_ROLE.search(q.text):
             pass  # "as lead or co-agency": every role
         elif _CO.search(q.text):
             q.role = Role.CO
         elif lowered & _LEAD or any(z in q.text for z in _LEAD_ZH[:2]):
             q.role = Role.LEAD
-        lowered_text = q.text.replace("MOST", "")  # the science ministry's abbreviation
-        most, fewest = bool(_MOST.search(lowered_text.lower())), bool(_FEWEST.search(lowered_text.lower()))
+        text = q.text.replace("MOST", "").lower()  # MOST in capitals is the science ministry
+        most, fewest = bool(_MOST.search(text)), bool(_FEWEST.search(text))
         if (most or fewest) and not _COUNT.search(q.text):
             asks_measure = re.search(r"\bwhich (?:measure|item|task)s?\b|哪(?:项|个|条)措施", q.text, re.I)
             if asks_measure and re.search(r"agenc|bodies|ministr|部门", q.text, re.I):
@@ -296,7 +295,7 @@ class QueryParser:
         if refs:
             q.trace.append("agencies: " + "; ".join(f"{r.name} ← “{r.text}” ({r.how}, {r.score:.2f})" for r in refs))
         if not refs:
-            q.unknown_bodies = [b for b in self.registry.unknown_bodies(q.text)]
+            q.unknown_bodies = self.registry.unknown_bodies(q.text)
         return mentions
 
     def _topic(self, q: Query, mentions: list[Mention]) -> None:

@@ -172,6 +172,7 @@ class Retriever:
         self.describer = Describer(registry, embedder, self.calibration.describe_threshold, nouns)
         self.parser = QueryParser(plan, registry, Speller(vocabulary, known_english()), self.plan_terms, self.describer)
         self._e5 = None
+        self._last_scores: list[dict] = []  # evidence behind the last topic cut-off, for explain
 
     def expansion_text(self, number: int) -> str:
         """A measure's plain-language expansions (questions and keywords) as one string."""
@@ -444,8 +445,6 @@ class Retriever:
         if not hits:
             return Retrieval(Route.TOPIC, abstain=Abstain.OUT_OF_SCOPE, topic=q.topic, scores=self._last_scores)
         return Retrieval(Route.TOPIC, hits=hits, topic=q.topic, scores=self._last_scores)
-
-    _last_scores: list[dict] = []
 
     def _topic_hits(self, q: Query, measures: list[Measure], text: str | None = None) -> list[Hit]:
         """Measures on the question's topic (``text`` overrides the question: the remainder after an agency)."""
