@@ -200,3 +200,14 @@ def test_real_model_end_to_end_per_class(real_assistant, kind, question, history
     assert {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)} == set(expected)
     if kind == "aggregate":
         assert "**4**" in answer.text
+
+
+def test_filler_after_an_agency_is_not_a_topic_but_a_real_topic_points_elsewhere(retriever, plan):
+    r = retriever.retrieve("Hi, I work in the Ministry of Culture - what are we on the hook for?")
+    assert r.numbers == agency_set(plan, "Ministry of Culture") and not r.abstain
+    answer = Assistant(retriever, None).ask("What does SAIC do about folklore?")
+    assert "none of the" in answer.text.lower() and not answer.abstained  # says so, then points
+    assert 53 in [c.measure for c in answer.citations]
+    assert not set(agency_set(plan, "State Administration for Industry and Commerce")) & {
+        c.measure for c in answer.citations
+    }
