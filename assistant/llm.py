@@ -8,6 +8,7 @@ and a missing one fails with the exact install hint.
 from __future__ import annotations
 
 import importlib.util
+import os
 import queue
 import threading
 from collections import deque
@@ -97,21 +98,41 @@ class LlamaCppLLM(LLM):
             raise BackendError("llama-cpp-python is not installed: `pip install llama-cpp-python`.") from exc
         self.name = name
         self.workers = max(1, workers)
+        self.threads = max(1, threads)
+        # A lone generation may use every core; as soon as another one runs, each drops back to
+        # ``threads`` (llama.cpp threads spin, and two 2-thread decodes on 2 cores collapse).
+        self.solo_threads = max(self.threads, os.cpu_count() or 1) if self.workers > 1 else self.threads
+        self.adapts_threads = self.solo_threads > self.threads
+        self._busy = 0
+        self._lock = threading.Lock()
         self._free: queue.Queue = queue.Queue()  # a llama.cpp context is not re-entrant: one user each
         for _ in range(self.workers):
             self._free.put(Llama(model_path=str(model_path), n_ctx=2048, n_threads=threads, seed=0, verbose=False))
 
+    def _fit_threads(self, llm) -> None:
+        """Threads for the next token: all cores when this is the only generation, else ``threads``."""
+        n = self.solo_threads if self._busy == 1 else self.threads
+        if getattr(llm, "_ipplan_threads", None) != n:
+            llm._ctx.set_n_threads(n, n)
+            llm._ipplan_threads = n
+
     def stream(self, messages: Messages, max_tokens: int = 80) -> Iterator[str]:
         llm = self._free.get()  # waits, first come first served, while every context is busy
+        with self._lock:
+            self._busy += 1
         try:
             llm.reset()  # no KV reuse across prompts: the same prompt gives the same answer
+            self._fit_threads(llm)
             for chunk in llm.create_chat_completion(
                 messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True
             ):
+                self._fit_threads(llm)  # between tokens: the C decode is not running
                 piece = chunk["choices"][0]["delta"].get("content")
                 if piece:
                     yield piece
         finally:
+            with self._lock:
+                self._busy -= 1
             self._free.put(llm)
 
 

@@ -265,7 +265,10 @@ class Batch:
         self.writer, self.llm, self.focus, self.allowed = writer, llm, focus, set(allowed)
         self.measures = list(measures)
         self._ready: list[Written | Future | None] = [writer.cached(llm, m, focus, allowed) for m in measures]
-        if llm.workers > 1:  # local workers: write the misses side by side, first needed first
+        # Several workers with fixed threads: write the misses side by side, first needed first. A backend
+        # that gives a lone generation every core (``adapts_threads``) writes them in order instead: the
+        # first sentence comes soonest, and other people's answers use the other workers.
+        if llm.workers > 1 and not getattr(llm, "adapts_threads", False):
             pool = writer.pool(llm.workers)
             for i, m in enumerate(self.measures):
                 if self._ready[i] is None:

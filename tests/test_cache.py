@@ -246,6 +246,19 @@ def test_parallel_workers_give_the_same_answer_in_order(cache, plan):
     assert all(hits.result(i).cached for i in range(len(hits)))
 
 
+def test_a_backend_that_adapts_threads_writes_one_answer_in_order(cache, plan):
+    """A lone generation gets every core, so one answer's misses are written one after another."""
+
+    class Adaptive(FakeLLM):
+        workers = 2
+        adapts_threads = True
+
+    measures = [plan.measure(n) for n in (32, 33)]
+    batch = writer(cache).start(Adaptive(), measures, FOCUS, {32, 33})
+    assert batch._ready == [None, None]  # nothing submitted ahead: written as the answer streams
+    assert [batch.result(i).source for i in range(2)] == ["model", "model"]
+
+
 # ---------------------------------------------------------------- broken files
 
 
@@ -363,7 +376,7 @@ def test_index_warm_command(tmp_path):
 @pytest.mark.slow
 def test_real_model_decodes_deterministically_across_workers(plan):
     """Caching stands on this: the same (measure, focus) prompt gives the same reply on any worker,
-    alone or side by side with another generation."""
+    alone (on every core) or side by side with another generation (one thread each)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from assistant.llm import LlamaCppLLM, smollm2_path
