@@ -18,18 +18,9 @@ import re
 from functools import cached_property
 
 from assistant.query import AgencyRef, MatchHow
-from assistant.text import FUNCTION_WORDS, stem
+from assistant.text import FUNCTION_WORDS, HEADS, stem
 from index.agencies import Registry
 
-HEADS = frozenset(
-    {
-        *("ministry", "ministries", "office", "regulator", "regulators", "authority", "bureau", "court"),
-        *("department", "service", "administration", "commission", "agency", "academy", "procuratorate"),
-        *("procuratorates", "people", "folks", "guys", "team", "watchdog", "body", "unit", "inspectorate"),
-        *("police", "prosecutor", "prosecutors", "administrator", "overseer", "cops", "judges", "inspectors"),
-        *("officials", "organ", "diplomats"),
-    }
-)
 # Words that look like modifiers but only point at which body, not what it does.
 _NEUTRAL = FUNCTION_WORDS | {"which", "what", "china", "chinese", "national", "state", "central", "government",
                              "top", "main", "relevant", "s", "country", "country's", "china's"}  # fmt: skip

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
 from assistant.conversation import State, state_from
-from assistant.text import CJK, STOP, Speller, stem, words
+from assistant.text import CJK, HEADS, STOP, Speller, stem, words
 from index.agencies import Mention, Registry
 from index.parse import Plan
 
@@ -172,10 +172,7 @@ _PARTITIVE = re.compile(
 )
 _PRONOUN = re.compile(r"\b(?:it|its|this|that|this one|that one|this measure|that measure|it's)\b|它|该措施", re.I)
 _CONTINUATION = re.compile(r"^\s*(?:and|also|what about|how about|same for|what of|plus|now)\b|^\s*(?:那|还有)", re.I)
-_ORG_HEADS = {"ministry", "office", "regulator", "authority", "bureau", "court", "department", "service",
-              "administration", "commission", "agency", "academy", "procuratorate", "people", "folks", "guys",
-              "team", "watchdog", "body", "unit", "inspectorate", "council", "police", "prosecutors",
-              "prosecutor", "regulators", "department's", "ministry's"}  # fmt: skip
+_ORG_HEADS = HEADS | {"council"}  # head nouns of organisation-like phrases are never a topic
 _CUE_WORDS = (
     _LEAD
     | set(_ORDINALS)

@@ -177,6 +177,7 @@ class Retriever:
         self.parser = QueryParser(plan, registry, Speller(vocabulary, known_english()), self.plan_terms, self.describer)
         self._e5 = None
         self._last_scores: list[dict] = []  # evidence behind the last topic cut-off, for explain
+        self._last_scored: list[Scored] = []
 
     def expansion_text(self, number: int) -> str:
         """A measure's plain-language expansions (questions and keywords) as one string."""
@@ -281,15 +282,15 @@ class Retriever:
         """Keep the agency's measures about the question's topic, when the remainder is a real topic."""
         topic = q.topic
         cal = self.calibration
-        scored = self.score(topic, [h.measure for h in full.hits])
-        # A real topic: it finds measures in the plan, and some measure is close to it in meaning (not
-        # just a shared word: "only the ones where it takes the lead" shares "take" with many measures).
+        # One scoring of the remainder over the whole plan serves the test and the narrowing. A real
+        # topic finds measures in the plan and some measure is close to it in meaning (not just a
+        # shared word: "only the ones where it takes the lead" shares "take" with many measures).
+        elsewhere = self._topic_hits(q, list(self.plan.measures), topic) if self._specific(q) else []
         confident = (
-            self._specific(q)
-            and bool(self._topic_hits(q, list(self.plan.measures), topic))
-            and max(self._dense(topic, {m.number for m in self.plan.measures}).values(), default=0.0)
-            >= cal.remainder_dense_floor
+            bool(elsewhere) and max((s.dense for s in self._last_scored), default=0.0) >= cal.remainder_dense_floor
         )
+        mine = {h.measure.number for h in full.hits}
+        scored = [s for s in self._last_scored if s.number in mine] if elsewhere else []
         specific = set(self._specific(q))
         keep = [
             s
@@ -308,10 +309,8 @@ class Retriever:
             full.hits = [h for h in full.hits if h.measure.number in numbers]
             full.route = Route.AGENCY_TOPIC
             return full
-        # Nothing of the agency's: is the remainder a real topic of the plan (the same test as for
-        # narrowing), or just words ("Hello, I work at ...")?
-        elsewhere = self._topic_hits(q, list(self.plan.measures), topic) if confident else []
-        if elsewhere:
+        # Nothing of the agency's: a real topic gets pointers; just words ("Hello, I work at ...") do not.
+        if confident:
             return Retrieval(
                 Route.AGENCY_TOPIC,
                 abstain=Abstain.NO_TOPIC,
@@ -459,6 +458,7 @@ class Retriever:
         if zh:
             text = f"{self.translate(q.text)} {' '.join(w for w in words(q.text))}".strip()
         scored = self.score(text, measures, multilingual=q.text if zh else None)
+        self._last_scored = scored
         self._last_scores = [self._evidence(s) for s in scored[:8]]
         if not zh and not self._covered(q, scored):
             return []

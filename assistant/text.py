@@ -40,6 +40,17 @@ involving assign assigned assigns mention mentions mentioned name names named co
 document section sections part parts chapter
 """
 FUNCTION_WORDS = frozenset(_FUNCTION.split())
+# Head nouns of organisation-like phrases ("the farm ministry", "the top court", "the forestry people").
+HEADS = frozenset(
+    {
+        *("ministry", "ministries", "office", "regulator", "regulators", "authority", "bureau", "court"),
+        *("department", "service", "administration", "commission", "agency", "academy", "procuratorate"),
+        *("procuratorates", "people", "folks", "guys", "team", "watchdog", "body", "unit", "inspectorate"),
+        *("police", "prosecutor", "prosecutors", "administrator", "overseer", "cops", "judges", "inspectors"),
+        *("officials", "organ", "diplomats"),
+    }
+)
+
 STOP = FUNCTION_WORDS | frozenset(_PLAN_WORDS.split())
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 CJK = re.compile(r"[\u3400-\u9fff]")
