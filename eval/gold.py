@@ -15,6 +15,17 @@ so agency, aggregate and section gold can never drift from the plan:
     {"measures": [...], "allowed": [...]}  topic gold read from the measures
     {"abstain": true}
 
+The composed form (issue 14) ANDs constraints over the records and names what is asked for:
+
+    {"select": [C, ...], "ask": "measures" | "count" | "yes_no" | "who_leads" | "partners" | "compare"
+                                | "section_rank" | "agency_rank" | "fact", ...}
+    C: {"agency": NAME, "role": "any" | "lead" | "co" | "sole"} | {"agency_any": [NAME, ...]}
+       | {"section": "III"} | {"measures": [...]} | {"previous": true}
+       | {"topic": [...], "allowed": [...]} | {"not": C}
+
+History turns may carry their own ``"gold"``: the assistant turn that follows is then written with
+the citations of that gold, so follow-up gold never depends on what a system answered.
+
 ``python -m eval gold RAW.jsonl [RAW2.jsonl ...] --out eval/robustness.jsonl``.
 """
 
@@ -52,8 +63,102 @@ def _ranking(plan: Plan, kind: str, among: str, names: list[str]) -> tuple[list[
     return [n for n, c in counts.items() if c == target], target
 
 
+def _records(c: dict, plan: Plan, previous: list[int]) -> tuple[set[int], set[int]]:
+    """(measures a constraint selects, measures it allows as borderline)."""
+    if "not" in c:
+        inner, _ = _records(c["not"], plan, previous)
+        return {m.number for m in plan.measures} - inner, set()
+    if "agency" in c:
+        name, role = c["agency"], c.get("role", "any")
+        ms = [m for m in plan.measures if name in m.agencies]
+        if role == "lead":
+            ms = [m for m in ms if m.lead_agency == name]
+        elif role == "co":
+            ms = [m for m in ms if m.lead_agency != name]
+        elif role == "sole":
+            ms = [m for m in ms if tuple(m.agencies) == (name,)]
+        elif role != "any":
+            raise GoldError(f"unknown role {role!r}")
+        return {m.number for m in ms}, set()
+    if "agency_any" in c:
+        return {m.number for m in plan.measures if set(c["agency_any"]) & set(m.agencies)}, set()
+    if "section" in c:
+        return set(plan.section(c["section"]).measures), set()
+    if "measures" in c:
+        return set(c["measures"]), set()
+    if "previous" in c:
+        return set(previous), set()
+    if "topic" in c:
+        return set(c["topic"]), set(c.get("allowed", [])) - set(c["topic"])
+    raise GoldError(f"unknown constraint {c}")
+
+
+def _composed(spec: dict, plan: Plan, agencies: list[str], previous: list[int]) -> dict:
+    """Gold of a composed spec: set algebra over the records, then what the output must contain."""
+    for c in spec["select"]:
+        for name in [c.get("agency"), *c.get("agency_any", []), (c.get("not") or {}).get("agency")]:
+            if name and name not in set(agencies):
+                raise GoldError(f"unknown agency {name!r}")
+    chosen = {m.number for m in plan.measures}
+    allowed: set[int] = set()
+    topical = False
+    for c in spec["select"]:
+        got, extra = _records(c, plan, previous)
+        if "topic" in c:
+            topical = True
+            allowed |= chosen & extra
+        chosen &= got
+    allowed -= chosen
+    ask = spec.get("ask", "measures")
+    out: dict = {"expected_measures": sorted(chosen), "allowed_measures": sorted(allowed), "must_include": []}
+    if ask == "count":
+        out["must_include"] = [str(len(chosen))]
+    elif ask == "yes_no":
+        said = spec.get("answer")
+        actual = "yes" if chosen else "no"
+        if said and said != actual:
+            raise GoldError(f"yes_no: the writer said {said}, the records say {actual}")
+        out["answer_starts"] = actual.capitalize()
+        if not chosen and topical:  # "No" may point to the topic's measures elsewhere
+            out["allowed_measures"] = sorted(
+                set().union(*[_records(c, plan, previous)[0] | _records(c, plan, previous)[1] for c in spec["select"] if "topic" in c])
+            )
+    elif ask == "who_leads":
+        out["must_include"] = sorted({plan.measure(n).lead_agency for n in chosen if plan.measure(n).lead_agency})
+    elif ask == "partners":
+        names = [c["agency"] for c in spec["select"] if "agency" in c]
+        if len(names) != 1:
+            raise GoldError("partners needs exactly one agency")
+        own = [m for m in plan.measures if names[0] in m.agencies]
+        shared = [m for m in own if len(m.agencies) > 1]
+        partners = sorted({a for m in shared for a in m.agencies} - {names[0]})
+        out = {"expected_measures": sorted(m.number for m in shared), "allowed_measures": sorted(m.number for m in own),
+               "must_include": partners}
+        if not partners:
+            out["answer_starts"] = "None"
+    elif ask == "section_rank":
+        sizes = {s.numeral: len(s.measures) for s in plan.sections}
+        target = (max if spec.get("rank") == "most" else min)(sizes.values())
+        winners = [s for s in plan.sections if len(s.measures) == target]
+        out = {"expected_measures": [], "allowed_measures": sorted(n for s in winners for n in s.measures),
+               "must_include": [s.title for s in winners] + [str(target)]}
+    elif ask == "agency_rank":
+        kind = f"{spec.get('rank', 'most')}_{'led' if spec.get('role') == 'lead' else 'named'}"
+        return resolve({"superlative": kind, "among": spec.get("among", "all")}, plan, agencies, previous)
+    elif ask == "fact":
+        out = {"expected_measures": [], "must_include": list(spec.get("fact", []))}
+        if spec.get("answer"):
+            out["answer_starts"] = spec["answer"].capitalize()
+    elif ask not in ("measures", "compare"):
+        raise GoldError(f"unknown ask {ask!r}")
+    return out
+
+
 def resolve(spec: dict, plan: Plan, agencies: list[str], previous: list[int] | None = None) -> dict:
     """The gold fields (expected_measures, allowed_measures, must_include, expect_abstain) of one spec."""
+    if "select" in spec:
+        out = _composed(spec, plan, agencies, previous or [])
+        return {k: v for k, v in out.items() if v or k == "expected_measures"}
     known = set(agencies)
     for name in [spec.get("agency"), *spec.get("agencies", []), *(spec.get("count") or {}).values()]:
         if (
@@ -122,6 +227,25 @@ def resolve(spec: dict, plan: Plan, agencies: list[str], previous: list[int] | N
     return {k: v for k, v in out.items() if v or k == "expected_measures"}
 
 
+def _written_history(history: list[dict], plan: Plan, agencies: list[str]) -> list[dict]:
+    """History with an assistant turn written after every user turn that carries its own gold."""
+    out: list[dict] = []
+    previous: list[int] = []
+    for turn in history:
+        if turn.get("role") == "user" and "gold" in turn:
+            gold = resolve(turn["gold"], plan, agencies, previous)
+            cited = gold.get("expected_measures", [])
+            out.append({"role": "user", "content": turn["content"]})
+            text = " ".join(f"[{n}]" for n in cited) or "The plan does not cover this."
+            out.append({"role": "assistant", "content": text, "citations": cited})
+            previous = cited
+        else:
+            out.append(turn)
+            if turn.get("role") == "assistant" and isinstance(turn.get("citations"), list):
+                previous = turn["citations"]
+    return out
+
+
 def convert(raw_paths: list[Path], plan: Plan, agencies: list[str]) -> list[dict]:
     """Eval-set rows (the ``questions.jsonl`` format) from raw question files with gold specs."""
     rows = []
@@ -130,7 +254,7 @@ def convert(raw_paths: list[Path], plan: Plan, agencies: list[str]) -> list[dict
             if not line.strip():
                 continue
             raw = json.loads(line)
-            history = raw.get("history") or []
+            history = _written_history(raw.get("history") or [], plan, agencies)
             previous = next((t.get("citations") for t in reversed(history) if t.get("role") == "assistant"), None)
             try:
                 gold = resolve(raw["gold"], plan, agencies, previous)

@@ -45,6 +45,10 @@ def score(
     expect_abstain = bool(q.get("expect_abstain"))
     lowered = text.lower()
     missing = [p for p in q.get("must_include", []) if p.lower() not in lowered]
+    if starts := q.get("answer_starts"):  # the first line answers: "Yes", "No", "None"
+        first = text.strip().lstrip("*#> _").lower()
+        if not first.startswith(starts.lower()):
+            missing.append(f"first line: {starts}")
     if expect_abstain:
         strict = abstained and not got
     else:

@@ -13,10 +13,19 @@ from index.config import REPO_ROOT, Settings
 from index.parse import depaginate, normalise_ws
 
 QUESTIONS = REPO_ROOT / "eval" / "questions.jsonl"
-ROBUSTNESS = REPO_ROOT / "eval" / "robustness.jsonl"
+ROBUSTNESS = REPO_ROOT / "eval" / "robustness.jsonl"  # dev data since issue 14: its failures were read
+BLIND14 = REPO_ROOT / "eval" / "blind14.jsonl"  # compositions, written blind (issue 14): read per class only
+BLIND15 = REPO_ROOT / "eval" / "blind15.jsonl"  # everyday topics, written blind (issue 15): dev/test
 THRESHOLDS = REPO_ROOT / "eval" / "thresholds.json"
 # The sets a full run reports, each with the file and split it reads. Floors apply to test and robustness.
-SETS = {"dev": (QUESTIONS, "dev"), "test": (QUESTIONS, "test"), "robustness": (ROBUSTNESS, None)}
+SETS = {
+    "dev": (QUESTIONS, "dev"),
+    "test": (QUESTIONS, "test"),
+    "robustness": (ROBUSTNESS, None),
+    "blind14": (BLIND14, None),
+    "topics-dev": (BLIND15, "dev"),
+    "topics-test": (BLIND15, "test"),
+}
 
 
 def load_questions(path: Path = QUESTIONS, split: str | None = None) -> list[dict]:
