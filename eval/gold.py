@@ -151,6 +151,8 @@ def _composed(spec: dict, plan: Plan, agencies: list[str], previous: list[int]) 
             out["answer_starts"] = spec["answer"].capitalize()
     elif ask not in ("measures", "compare"):
         raise GoldError(f"unknown ask {ask!r}")
+    elif not chosen:  # an empty list: the plan has no such measure (as for {"agency": X, "role": "lead"})
+        out = {"expected_measures": [], "expect_abstain": True}
     return out
 
 
