@@ -1,7 +1,9 @@
-"""Conversation state as data: what the previous answer cited and which agencies it was about.
+"""Conversation state as data: what the previous answer cited and what the previous question meant.
 
-Assistant turns may carry ``"citations": [int]`` (the CLI's ``--history``, batch files, the chat's
-state and the ``/ask`` API all accept it); without it the ``[n]`` markers in the text are read.
+Assistant turns may carry ``"citations": [int]`` and ``"query": {...}`` (the parsed query the
+answer was given for; the CLI's ``--history``, batch files, the chat's state and the ``/ask`` API
+all accept both). Without citations the ``[n]`` markers in the text are read; without a query the
+previous question is parsed again, with the history before it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 _CITE = re.compile(r"\[(\d{1,3})\]")
+MAX_CITATIONS = 90  # a turn cites each of the plan's measures at most once
 
 
 @dataclass(frozen=True)
@@ -19,19 +22,35 @@ class Turn:
     role: str
     content: str
     citations: tuple[int, ...] = ()
+    query: dict | None = None
 
 
 @dataclass(frozen=True)
 class State:
-    """What a follow-up can refer to: the last answer's ordered citations and the last question."""
+    """What a follow-up can refer to: the last answer's ordered citations, query and question."""
 
     citations: tuple[int, ...] = ()
     question: str = ""  # the last user question
+    query: dict | None = None  # the parsed query of the last answer, when the client kept it
+    before: tuple[dict, ...] = field(default=(), repr=False)  # the history before the last question
     turns: tuple[Turn, ...] = field(default=(), repr=False)
 
     @property
     def empty(self) -> bool:
         return not self.citations and not self.question
+
+    def query_obj(self):
+        """The previous query as a :class:`~assistant.understand.query.Query`, or None if unreadable."""
+        from assistant.understand.query import Ask, Constraint, Query
+
+        try:
+            data = self.query or {}
+            q = Query(text=str(data.get("text", self.question)))
+            q.ask = Ask(data.get("ask", "measures"))
+            q.constraints = [Constraint.from_json(c) for c in data.get("constraints", [])]
+            return q
+        except (KeyError, ValueError, TypeError, AttributeError):
+            return None
 
 
 def cited_in(text: str) -> list[int]:
@@ -49,22 +68,35 @@ def _content(raw) -> str:
     return ""
 
 
+def _citations(given) -> tuple[int, ...] | None:
+    """Citations as given by a client: integers only, each once, at most ``MAX_CITATIONS``."""
+    if not isinstance(given, list):
+        return None
+    out = [n for n in given if isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 999]
+    return tuple(dict.fromkeys(out))[:MAX_CITATIONS]
+
+
 def state_from(history: list[dict] | None) -> State:
-    """The conversation state from a history of ``{"role", "content", "citations"?}`` turns."""
+    """The conversation state from a history of ``{"role", "content", "citations"?, "query"?}`` turns."""
     turns: list[Turn] = []
-    for t in history or []:
-        if not isinstance(t, dict):
-            continue
+    raw_turns = [t for t in (history or []) if isinstance(t, dict)] if isinstance(history, list) else []
+    for t in raw_turns:
         content = _content(t.get("content"))
-        given = t.get("citations")
-        cites = tuple(int(n) for n in given) if isinstance(given, list) else tuple(cited_in(content))
-        turns.append(Turn(str(t.get("role", "")), content, cites))
+        given = _citations(t.get("citations"))
+        cites = given if given is not None else tuple(cited_in(content))[:MAX_CITATIONS]
+        query = t.get("query") if isinstance(t.get("query"), dict) else None
+        turns.append(Turn(str(t.get("role", "")), content, cites, query))
     citations: tuple[int, ...] = ()
     question = ""
-    for t in reversed(turns):
+    query = None
+    before: tuple[dict, ...] = ()
+    for i in range(len(turns) - 1, -1, -1):
+        t = turns[i]
         if t.role == "assistant" and not citations and not question:
             citations = t.citations
+            query = t.query
         if t.role == "user":
             question = t.content
+            before = tuple(raw_turns[:i])
             break
-    return State(citations, question, tuple(turns))
+    return State(citations, question, query, before, tuple(turns))

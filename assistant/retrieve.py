@@ -1,37 +1,34 @@
-"""Retrieve stage: turn a typed :class:`~assistant.query.Query` into the exact answer set.
+"""Retrieve stage: parse a question, evaluate its query over the records, and shape the result.
 
-Never a fixed k. Records answer what records can (lookups, an agency's measures, joint and lead
-sets, counts, rankings, sections, the previous answer's subsets); topic questions are scored by
-BM25 (Snowball stems, plain-language expansions) and dense similarity (MiniLM over each measure
-and its expansions; multilingual-e5 for Chinese), fused and cut by a relevance cut-off fitted on
-the dev split.
+Never a fixed k. The understand stage (``assistant/understand/``) gives a typed query; the
+evaluator (``assistant/evaluate.py``) gives the exact measure set as set algebra over the records,
+with the topic as one scored constraint (``assistant/topic.py``); this module turns that into a
+:class:`Retrieval` per kind of output (list, count, who, ranking, yes/no, comparison, partners,
+section, fact) or a reason to abstain. Nothing per request is kept on the shared object.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import re
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cached_property
-from pathlib import Path
 
-from assistant.query import Intent, Query, QueryParser, Rank, Role
-from assistant.text import Speller, known_english, stem, terms, words
+from assistant.evaluate import Evaluation, evaluate, records
+from assistant.text import Speller, known_english, words
+from assistant.topic import CALIBRATION_FILE, Calibration, Scored, TopicScorer, cut  # noqa: F401 (published)
+from assistant.understand import facts
+from assistant.understand.describe import Describer
+from assistant.understand.parser import QueryParser
+from assistant.understand.query import Ask, Constraint, Kind, Query, Rank, Role, Stop
+from assistant.understand.routes import Route
+from assistant.understand.sections import SectionFinder
 from index.agencies import Registry
 from index.build import build, load_embeddings, open_client
 from index.chunk import load_expansions
 from index.config import Settings
 from index.parse import Measure, Plan, Section
 
-CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
-
-
-# A route is the intent it answers (``ask --json``'s ``"route"``): one set of codes for both.
-Route = Intent
+Intent = Route  # the published codes of ``query.intent`` and ``route`` are one set
 
 
 class Abstain(StrEnum):
@@ -47,6 +44,7 @@ class Abstain(StrEnum):
     OUT_OF_SCOPE = "out_of_scope"
     FILTERED = "filtered"
     NO_PREVIOUS = "no_previous"
+    NONE_MATCH = "none_match"  # the constraints leave no measure (the answer says where they are)
 
 
 @dataclass(frozen=True)
@@ -77,72 +75,21 @@ class Retrieval:
     pointers: list[Hit] = field(default_factory=list)  # measures on a topic the agency does not cover
     scores: list[dict] = field(default_factory=list)  # topic evidence behind the cut-off (for explain)
     count: int | None = None
+    ask: str = Ask.MEASURES
+    yes: bool | None = None  # yes/no questions
+    partners: list[tuple[str, list[int]]] = field(default_factory=list)
+    ranking: list[tuple[str, int]] = field(default_factory=list)  # (agency or section numeral, count)
+    groups: list[tuple[str, list[int]]] = field(default_factory=list)  # a merged body's 2012 bodies
+    notes: list[str] = field(default_factory=list)  # successor names, filters
+    steps: list[str] = field(default_factory=list)  # the evaluator's steps (explain)
+    elsewhere: str = ""  # for an empty selection: where the measures of its constraints are
 
     @property
     def numbers(self) -> list[int]:
         return [h.measure.number for h in self.hits]
 
 
-@dataclass(frozen=True)
-class Calibration:
-    """Topic cut-off parameters, fitted on the dev split by ``python -m eval calibrate``."""
-
-    alpha: float = 0.6  # weight of dense similarity vs. normalised BM25 in the relevance score
-    floor: float = 0.45  # the best hit must reach this, else out of scope ...
-    dense_floor: float = 0.6  # ... unless its dense similarity alone is this strong
-    unknown_dense_floor: float = 0.5  # a question with words the plan never uses needs this much dense evidence
-    # What is left after an agency is a topic only if some measure is this close in meaning. Measured here:
-    # topics 0.58-0.82 ("judicial appraisal", "counterfeits", "trademarks"), filler 0.14-0.42 ("told",
-    # "work", "takes", "deliver", "briefing minister"); 0.5 sits in the gap.
-    remainder_dense_floor: float = 0.5
-    ratio: float = 0.8  # keep hits scoring at least ratio * best
-    max_hits: int = 12
-    describe_threshold: float = 0.62  # embedding similarity for a described agency
-    generic_df: float = 0.2  # a stem in more than this share of measures is too common to make a topic
-
-    @classmethod
-    def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
-        if path.exists():
-            data = json.loads(path.read_text())
-            return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
-        return cls()
-
-
-@dataclass(frozen=True)
-class Scored:
-    """Evidence for one measure: dense cosine, BM25 normalised to the plan's best, RRF score."""
-
-    number: int
-    dense: float
-    bm25: float
-    rrf: float
-
-    def relevance(self, alpha: float) -> float:
-        return alpha * self.dense + (1 - alpha) * self.bm25
-
-
-RRF_K = 60
-# A question asking for a set ("which measures", "any tasks", "all items") rather than one measure.
-SET_QUESTION = re.compile(r"\b(?:measures|items|tasks|ones|all|any|anything|everything|list)\b|哪些|有什么", re.I)
-
-
-def cut(scored: list[Scored], cal: Calibration) -> list[tuple[int, float]]:
-    """Relevance cut-off (not a fixed k): nothing unless the best passes the floor (or is a strong
-    dense match), else every measure within ``ratio`` of the best, in RRF order.
-
-    relevance = alpha * dense + (1 - alpha) * bm25; e.g. best 0.8, ratio 0.8 -> keep relevance >= 0.64.
-    """
-    if not scored:
-        return []
-    best = max(s.relevance(cal.alpha) for s in scored)
-    best_dense = max(s.dense for s in scored)
-    if math.isnan(best) or (best < cal.floor and best_dense < cal.dense_floor):
-        return []
-    keep = [(s.number, s.relevance(cal.alpha)) for s in scored if s.relevance(cal.alpha) >= cal.ratio * best]
-    return keep[: cal.max_hits]
-
-
-def _load_yaml(path: Path) -> dict:
+def _load_yaml(path) -> dict:
     import yaml
 
     return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
@@ -152,37 +99,29 @@ class Retriever:
     """Parses questions and decides answer sets over a parsed plan and its Chroma index."""
 
     def __init__(self, settings: Settings, plan: Plan, registry: Registry, vectorstore=None, calibration=None):
-        from rank_bm25 import BM25Okapi
-
-        from assistant.describe import Describer
-
         self.settings = settings
         self.plan = plan
         self.registry = registry
         self.calibration = calibration or Calibration.load()
         self.vectorstore = vectorstore
         self.expansions = load_expansions(settings.expansions)
-        self.glossary: dict[str, str] = _load_yaml(settings.glossary).get("terms") or {}
-        self._glossary_keys = sorted(self.glossary, key=len, reverse=True)
-        docs = [f"{m.text} {m.section_title} {self.expansion_text(m.number)}" for m in plan.measures]
-        self._bm25_docs = [terms(d) for d in docs]
-        self._bm25 = BM25Okapi(self._bm25_docs)
-        self._text_terms = [set(terms(m.text)) for m in plan.measures]
-        df = Counter(t for d in self._bm25_docs for t in set(d))
-        self.plan_terms = dict(df)
-        vocabulary = [w for d in docs for w in words(d)] + [w for a in registry.agencies for w in words(a.name)]
+        glossary = _load_yaml(settings.glossary).get("terms") or {}
+        self.topics = TopicScorer(plan, self.expansions, self.calibration, vectorstore, glossary)
+        self.plan_terms = self.topics.plan_terms
+        vocabulary = [w for d in self.topics.docs for w in words(d)] + [
+            w for a in registry.agencies for w in words(a.name)
+        ]
         embedder = load_embeddings(settings.embed_model) if vectorstore is not None else None
-        nouns = frozenset(t for t, n in df.items() if n >= 2)
+        nouns = frozenset(t for t, n in self.plan_terms.items() if n >= 2)
         self.describer = Describer(registry, embedder, self.calibration.describe_threshold, nouns)
-        self.parser = QueryParser(plan, registry, Speller(vocabulary, known_english()), self.plan_terms, self.describer)
-        self._e5 = None
-        self._last_scores: list[dict] = []  # evidence behind the last topic cut-off, for explain
-        self._last_scored: list[Scored] = []
+        sections = SectionFinder(plan, embedder, self.calibration.section_theme_threshold)
+        self.parser = QueryParser(
+            plan, registry, Speller(vocabulary, known_english()), self.plan_terms, self.describer, sections
+        )
+        self.circular = facts.Circular.of(plan)
 
     def expansion_text(self, number: int) -> str:
-        """A measure's plain-language expansions (questions and keywords) as one string."""
-        e = self.expansions.get(number) or {}
-        return " ".join([*e.get("questions", []), *e.get("keywords", [])])
+        return self.topics.expansion_text(number)
 
     @classmethod
     def open(cls, settings: Settings, quiet: bool = True) -> Retriever:
@@ -200,170 +139,170 @@ class Retriever:
     # ------------------------------------------------------------ entry point
 
     def retrieve(self, question: str, history: list[dict] | None = None, filters: dict | None = None) -> Retrieval:
-        """Parse and route ``question`` (with optional chat ``history`` and agency/section ``filters``)."""
+        """Parse and answer ``question`` (with optional chat ``history`` and agency/section ``filters``)."""
         t0 = time.perf_counter()
         query = self.parser.parse(question.strip(), history or [])
-        filters = filters or {}
-        if filters.get("agency") and not query.agencies and query.intent == Intent.TOPIC:
-            query = self.parser.parse(f"{question.strip()} ({filters['agency']})", history or [])
-        result = self.execute(query)
+        filters = {k: v for k, v in (filters or {}).items() if v}
+        if filters and not query.stop and query.ask not in (Ask.FACT, Ask.RANK_AGENCIES, Ask.RANK_SECTIONS):
+            unfiltered = self.execute(query)
+            filtered = query.with_constraints([*query.constraints, *self._filter_constraints(filters)])
+            result = self.execute(filtered)
+            result.notes.append("Filtered: " + " · ".join(self._filter_label(k, v) for k, v in filters.items()))
+            if not result.hits and unfiltered.hits:
+                result = Retrieval(
+                    unfiltered.route,
+                    abstain=Abstain.FILTERED,
+                    agencies=unfiltered.agencies,
+                    detail=self._where(unfiltered.numbers),
+                    notes=result.notes,
+                    ask=unfiltered.ask,
+                )
+                result.query = filtered
+            query = filtered
+        else:
+            result = self.execute(query)
         result.query = query
         result.question = query.text
-        result = self._apply_filters(result, filters)
         result.seconds = time.perf_counter() - t0
         return result
 
+    def _filter_constraints(self, filters: dict) -> list[Constraint]:
+        out = []
+        if filters.get("agency"):
+            out.append(Constraint(Kind.AGENCY, filters["agency"], text="filter", how="name"))
+        if filters.get("section"):
+            out.append(Constraint(Kind.SECTION, filters["section"], text="filter", how="filter"))
+        return out
+
+    def _filter_label(self, key: str, value: str) -> str:
+        if key == "section":
+            s = next((s for s in self.plan.sections if s.numeral == value), None)
+            return f"Section {value}" + (f": {s.title}" if s else "")
+        return self._label(value)
+
+    def _label(self, name: str) -> str:
+        agency = self.registry.by_name.get(name)
+        return agency.label if agency else name
+
+    def _where(self, numbers: list[int]) -> str:
+        """ "2 in section IV; 1 in section VI": where a set's measures are."""
+        by: dict[str, int] = {}
+        for n in numbers:
+            s = self.plan.measure(n).section
+            by[s] = by.get(s, 0) + 1
+        return "; ".join(f"{c} in section {s}" for s, c in by.items())
+
+    # ------------------------------------------------------------ execution
+
     def execute(self, q: Query) -> Retrieval:
         """The answer set for a parsed query."""
-        intent = q.intent
-        if intent == Intent.EMPTY:
-            return Retrieval(Route.EMPTY)
-        if intent == Intent.INJECTION:
-            return Retrieval(Route.INJECTION, abstain=Abstain.INJECTION)
-        if intent in (Intent.LOOKUP, Intent.WHO_LEADS):
-            if q.out_of_range:
-                return Retrieval(Route.LOOKUP, abstain=Abstain.OUT_OF_RANGE, detail=", ".join(map(str, q.out_of_range)))
-            route = Route.WHO_LEADS if intent == Intent.WHO_LEADS else Route.LOOKUP
-            return Retrieval(route, hits=[Hit(self.plan.measure(n), 1.0, route) for n in q.measures])
-        if intent == Intent.PREVIOUS:
-            return self._previous(q)
-        if intent == Intent.SUPERLATIVE:
-            return self._superlative(q)
-        if intent in (Intent.AGENCY, Intent.LEAD, Intent.JOINT, Intent.AGENCY_TOPIC, Intent.COUNT) and q.agencies:
-            return self._agency(q)
-        if intent == Intent.COUNT and q.section:
-            hits = self._section_hits(q.section, Route.COUNT)
-            return Retrieval(Route.COUNT, hits=hits, count=len(hits), detail=f"Section {q.section}")
-        if intent == Intent.UNKNOWN_AGENCY:
-            return Retrieval(Route.UNKNOWN_AGENCY, abstain=Abstain.UNKNOWN_AGENCY, agencies=q.unknown_bodies)
-        if intent == Intent.OTHER_YEAR:
-            return Retrieval(Route.OTHER_YEAR, abstain=Abstain.OTHER_YEAR, detail=q.year or "")
-        if result := self._document(q):
-            return result
-        if intent == Intent.SECTION and q.section:
-            return Retrieval(Route.SECTION, hits=self._section_hits(q.section, Route.SECTION), detail=q.section)
-        return self._topic(q)
-
-    # ------------------------------------------------------------ records
-
-    def _section_hits(self, numeral: str, route: str) -> list[Hit]:
-        return [Hit(self.plan.measure(n), 1.0, route) for n in self.plan.section(numeral).measures]
-
-    def _role_of(self, m: Measure, agency: str) -> str:
-        return Role.LEAD if m.lead_agency == agency else Role.CO
-
-    def _agency_measures(self, q: Query) -> list[Measure]:
-        names = q.agency_names
-        chosen = [m for m in self.plan.measures if all(a in m.agencies for a in names)]
-        if q.role == Role.LEAD:
-            chosen = [m for m in chosen if m.lead_agency == names[0]]
-        elif q.role == Role.CO:
-            chosen = [m for m in chosen if m.lead_agency != names[0]]
-        if q.section:
-            chosen = [m for m in chosen if m.section == q.section]
-        return chosen
-
-    def _agency(self, q: Query) -> Retrieval:
-        names = q.agency_names
-        chosen = self._agency_measures(q)
-        route = Route.JOINT if len(names) > 1 else (Route.LEAD if q.role == Role.LEAD else Route.AGENCY)
-        if q.intent == Intent.COUNT:
-            route = Route.COUNT
-        if not chosen and route != Route.COUNT:
-            reason = Abstain.NO_JOINT if len(names) > 1 else Abstain.NO_LEAD
-            return Retrieval(route, abstain=reason, agencies=names)
-        hits = [Hit(m, 1.0, route, self._role_of(m, names[0])) for m in chosen]
-        result = Retrieval(route, hits=hits, agencies=names, count=len(hits) if route == Route.COUNT else None)
-        if q.intent == Intent.AGENCY_TOPIC and len(hits) > 1:
-            return self._narrow(q, result)
-        return result
-
-    def _narrow(self, q: Query, full: Retrieval) -> Retrieval:
-        """Keep the agency's measures about the question's topic, when the remainder is a real topic."""
-        topic = q.topic
-        cal = self.calibration
-        # One scoring of the remainder over the whole plan serves the test and the narrowing. A real
-        # topic finds measures in the plan and some measure is close to it in meaning (not just a
-        # shared word: "only the ones where it takes the lead" shares "take" with many measures).
-        elsewhere = self._topic_hits(q, list(self.plan.measures), topic) if self._specific(q) else []
-        confident = (
-            bool(elsewhere) and max((s.dense for s in self._last_scored), default=0.0) >= cal.remainder_dense_floor
-        )
-        mine = {h.measure.number for h in full.hits}
-        scored = [s for s in self._last_scored if s.number in mine] if elsewhere else []
-        specific = set(self._specific(q))
-        keep = [
-            s
-            for s in scored
-            if (s.relevance(cal.alpha) >= cal.floor and specific & self._text_terms[s.number - 1])
-            or self._literal(s.number, q)
-        ]
-        keep = keep if confident else []
-        full.topic = topic
-        full.scores = [self._evidence(s) for s in scored[:8]]
-        if keep:
-            best = max(s.relevance(cal.alpha) for s in keep)
-            numbers = {
-                s.number for s in keep if s.relevance(cal.alpha) >= cal.ratio * best or self._literal(s.number, q)
-            }
-            full.hits = [h for h in full.hits if h.measure.number in numbers]
-            full.route = Route.AGENCY_TOPIC
-            return full
-        # Nothing of the agency's: a real topic gets pointers; just words ("Hello, I work at ...") do not.
-        if confident:
-            return Retrieval(
-                Route.AGENCY_TOPIC,
-                abstain=Abstain.NO_TOPIC,
-                agencies=full.agencies,
-                topic=topic,
-                hits=full.hits,
-                pointers=elsewhere[:6],
-            )
-        return full  # a known agency with an unclear remainder gets all its measures
-
-    def _literal(self, number: int, q: Query) -> bool:
-        """The measure's own text uses every specific topic stem of the question."""
-        specific = self._specific(q)
-        return bool(specific) and set(specific) <= self._text_terms[number - 1]
-
-    def _specific(self, q: Query) -> list[str]:
-        """Topic stems the plan uses but that are not everywhere in it (a real topic)."""
-        limit = self.calibration.generic_df * len(self.plan.measures)
-        return [t for t in q.topic_terms if 0 < self.plan_terms.get(t, 0) <= limit]
-
-    def _previous(self, q: Query) -> Retrieval:
-        """A subset of the previous answer: by section, agency, role or topic."""
-        measures = [self.plan.measure(n) for n in q.previous if 1 <= n <= len(self.plan.measures)]
-        if q.section:
-            measures = [m for m in measures if m.section == q.section]
-        if q.agencies:
-            name = q.agencies[0].name
-            measures = [m for m in measures if all(a in m.agencies for a in q.agency_names)]
-            if q.role == Role.LEAD:
-                measures = [m for m in measures if m.lead_agency == name]
-            elif q.role == Role.CO:
-                measures = [m for m in measures if m.lead_agency != name]
-        if q.topic_terms and not (q.section or q.agencies):
-            numbers = {n for n, _ in cut(self.score(q.corrected, measures), self.calibration)}
-            numbers |= {m.number for m in measures if set(self._specific(q)) & self._text_terms[m.number - 1]}
-            measures = [m for m in measures if m.number in numbers]
-        if not measures and q.agencies and q.role:  # "which ones does it only support?" after its lead set
-            return self._agency(q)
-        if not measures:
-            return Retrieval(Route.PREVIOUS, abstain=Abstain.NO_PREVIOUS, agencies=q.agency_names)
-        role_of = q.agencies[0].name if q.agencies else None
-        return Retrieval(
-            Route.PREVIOUS,
-            hits=[Hit(m, 1.0, Route.PREVIOUS, self._role_of(m, role_of) if role_of else "") for m in measures],
-            agencies=q.agency_names,
-        )
-
-    def _superlative(self, q: Query) -> Retrieval:
-        """Rankings over agencies (most/fewest measures led or named in) and measures (most agencies)."""
-        if q.rank == Rank.MOST_AGENCIES:
+        route = q.intent
+        if q.stop:
+            return self._stopped(q, route)
+        if q.ask == Ask.FACT:
+            return self._fact(q)
+        if q.ask == Ask.RANK_AGENCIES:
+            return self._rank_agencies(q)
+        if q.ask == Ask.RANK_MEASURES:
             top = max(len(m.agencies) for m in self.plan.measures)
-            hits = [Hit(m, 1.0, Route.SUPERLATIVE) for m in self.plan.measures if len(m.agencies) == top]
-            return Retrieval(Route.SUPERLATIVE, hits=hits, count=top, detail=str(q.rank))
+            hits = [Hit(m, 1.0, route) for m in self.plan.measures if len(m.agencies) == top]
+            return Retrieval(route, hits=hits, count=top, detail=str(Rank.MOST_AGENCIES), ask=q.ask)
+        if q.ask == Ask.RANK_SECTIONS:
+            return self._rank_sections(q)
+        if q.ask == Ask.PARTNERS:
+            return self._partners(q)
+        ev = evaluate(q, self.plan, self.topics)
+        agencies = [a for a in q.agency_names]
+        lead_of = next((c for c in q.of(Kind.AGENCY) if c.include), None)
+        hits = [Hit(self.plan.measure(n), ev.topic.scores.get(n, 1.0) if ev.topic else 1.0, route,
+                    self._role_of(self.plan.measure(n), lead_of)) for n in ev.numbers]  # fmt: skip
+        r = Retrieval(
+            route, hits=hits, agencies=agencies, topic=q.topic, ask=q.ask, steps=ev.steps, notes=list(q.successors)
+        )
+        if ev.topic:
+            r.scores = ev.topic.evidence
+        if lead_of is not None and lead_of.any_of:
+            r.groups = [
+                (name, [n for n in ev.numbers if name in self.plan.measure(n).agencies]) for name in lead_of.any_of
+            ]
+        if q.ask == Ask.SECTION:
+            r.sections = [self.plan.section(str(q.of(Kind.SECTION)[0].value))]
+            r.detail = r.sections[0].numeral
+            return r
+        if q.ask == Ask.COUNT:
+            r.count = len(hits)
+            if q.section and not agencies:
+                r.detail = f"Section {q.section}"
+            return r
+        if q.ask == Ask.YES_NO:
+            r.yes = bool(hits)
+            if not hits:
+                self._explain_empty(q, ev, r)
+                r.hits = []  # "No" cites nothing of its own; pointers, if any, follow the answer
+            return r
+        if q.ask in (Ask.COMPARE, Ask.WHO) and hits:
+            return r
+        if not hits:
+            self._explain_empty(q, ev, r)
+        return r
+
+    def _role_of(self, m: Measure, c: Constraint | None) -> str:
+        if c is None:
+            return ""
+        names = set(c.any_of or (str(c.value),))
+        return Role.LEAD if m.lead_agency in names else Role.CO
+
+    def _explain_empty(self, q: Query, ev: Evaluation, r: Retrieval) -> None:
+        """Why nothing was selected, and where the measures of the constraints are."""
+        agencies = [c for c in q.of(Kind.AGENCY) if c.include]
+        if ev.topic is not None and ev.before_topic:
+            if ev.topic.elsewhere:
+                r.abstain = Abstain.NO_TOPIC
+                r.pointers = [Hit(self.plan.measure(n), 1.0, Route.TOPIC) for n in ev.topic.elsewhere]
+                r.hits = [
+                    Hit(
+                        self.plan.measure(n),
+                        1.0,
+                        r.route,
+                        self._role_of(self.plan.measure(n), agencies[0] if agencies else None),
+                    )
+                    for n in ev.before_topic
+                ]
+            else:
+                r.abstain = Abstain.OUT_OF_SCOPE
+                r.hits = []
+            return
+        if q.of(Kind.PREVIOUS):
+            r.abstain = Abstain.NO_PREVIOUS
+            return
+        only_agencies = {c.kind for c in q.constraints} <= {Kind.AGENCY, Kind.TOPIC}
+        if len(agencies) > 1 and only_agencies:
+            r.abstain = Abstain.NO_JOINT
+            return
+        if agencies and only_agencies and agencies[0].role == Role.LEAD:
+            r.abstain = Abstain.NO_LEAD
+            return
+        r.abstain = Abstain.NONE_MATCH
+        # where the measures of the main constraint are, when something else emptied the set
+        main = agencies[0] if agencies else next((c for c in q.constraints if c.include), None)
+        if main is not None:
+            r.detail = self._where(sorted(records(main, self.plan, q.previous)))
+
+    def _stopped(self, q: Query, route: str) -> Retrieval:
+        if q.stop == Stop.EMPTY:
+            return Retrieval(route)
+        if q.stop == Stop.INJECTION:
+            return Retrieval(route, abstain=Abstain.INJECTION)
+        if q.stop == Stop.OUT_OF_RANGE:
+            return Retrieval(route, abstain=Abstain.OUT_OF_RANGE, detail=", ".join(map(str, q.out_of_range)))
+        if q.stop == Stop.UNKNOWN_AGENCY:
+            return Retrieval(route, abstain=Abstain.UNKNOWN_AGENCY, agencies=q.unknown_bodies)
+        return Retrieval(route, abstain=Abstain.OTHER_YEAR, detail=q.year or "", agencies=q.agency_names)
+
+    # ------------------------------------------------------------ rankings and partners
+
+    def _rank_agencies(self, q: Query) -> Retrieval:
+        """Most/fewest measures led or named in, over agencies (or ministries)."""
         led = q.rank in (Rank.MOST_LED, Rank.FEWEST_LED)
         candidates = [a.name for a in self.registry.agencies]
         if q.among_ministries:
@@ -379,178 +318,99 @@ class Retriever:
             target = max(counts.values())
             winners = [n for n, c in counts.items() if c == target]
         hits = [
-            Hit(m, 1.0, Route.SUPERLATIVE, self._role_of(m, w))
+            Hit(
+                m,
+                1.0,
+                Route.SUPERLATIVE,
+                Role.LEAD if m.lead_agency in winners else Role.CO if len(winners) == 1 else "",
+            )
             for m in self.plan.measures
-            for w in winners[:1]
-            if (m.lead_agency == w if led else w in m.agencies)
+            if any((m.lead_agency == w) if led else (w in m.agencies) for w in winners)
         ]
-        if len(winners) > 1:  # a tie: every tied agency's measures
-            hits = [
-                Hit(m, 1.0, Route.SUPERLATIVE)
-                for m in self.plan.measures
-                if any((m.lead_agency == w) if led else (w in m.agencies) for w in winners)
-            ]
-        return Retrieval(Route.SUPERLATIVE, hits=hits, agencies=winners, count=target, detail=str(q.rank))
-
-    # ------------------------------------------------------------ document facts
-
-    def _document(self, q: Query) -> Retrieval | None:
-        """Facts about the circular and the plan's structure, quoted from the parsed header."""
-        text, low = q.text, q.text.lower()
-        h, plan = self.plan.header, self.plan
-        facts: list[str] = []
-        sections: list[Section] = []
-        if q.section and (re.search(r"\bobjectives?\b|\bgoals?\b|\baims?\b", low) or not SET_QUESTION.search(low)):
-            sections = [plan.section(q.section)]
-        elif re.search(r"\bobjectives?\b|\bgoals?\b", low):
-            titles = [s for s in plan.sections if set(terms(s.title)) & set(terms(text))]
-            sections = titles if len(titles) == 1 else []
-        if re.search(r"\b(?:date|dated|when)\b|什么时候|日期", low) and re.search(
-            r"\b(?:plan|circular|issued|document|published|released)\b", low
-        ):
-            facts.append(f"The circular is dated {h.date}.")
-        if re.search(
-            r"document number|doc(?:ument)?\.? no|reference number|文号|circular number|number of the circ", low
-        ):
-            facts.append(f"The circular's document number is {h.document_number}.")
-        if re.search(r"how many (?:specific |numbered )?(?:measures|items|tasks)|number of measures|措施.*多少", low):
-            facts.append(f"The plan has {len(plan.measures)} numbered measures in {len(plan.sections)} sections.")
-        if (
-            re.search(r"how many sections|what are the (?:\w+ )?sections|list (?:the|all) sections", low)
-            and not sections
-        ):
-            facts.append(f"The plan has {len(plan.sections)} sections:")
-            facts.extend(f"{s.numeral}. {s.title} (measures {s.measures[0]}–{s.measures[-1]})" for s in plan.sections)
-        if re.search(
-            r"addressed|addressees|sent to|distributed to|which agencies (?:receive|got)|how many agencies", low
-        ):
-            facts.append(f"The circular is addressed to {len(h.addressees)} agencies: {', '.join(h.addressees)}.")
-        if re.search(r"\btitle\b|\bcalled\b|what is (?:this|the) (?:plan|document)\b|\bwhat plan\b", low):
-            facts.append(f"The document is the “{h.title}”; the plan is the “{h.plan_title}”.")
-        if re.search(r"\bprinciple\b|\bpurpose\b|\baim of the plan\b", low):
-            facts.append(h.preamble)
-        if not facts and not sections:
-            return None
-        return Retrieval(Route.DOCUMENT, facts=facts, sections=sections)
-
-    # ------------------------------------------------------------ topics
-
-    def translate(self, text: str) -> str:
-        """Chinese terms -> the plan's English words via the glossary (longest match first)."""
-        out: list[str] = []
-        rest = text
-        for key in self._glossary_keys:
-            if key in rest:
-                out.append(self.glossary[key])
-                rest = rest.replace(key, " ")
-        return " ".join(out)
-
-    def _topic(self, q: Query) -> Retrieval:
-        hits = self._topic_hits(q, list(self.plan.measures))
-        if not hits:
-            return Retrieval(Route.TOPIC, abstain=Abstain.OUT_OF_SCOPE, topic=q.topic, scores=self._last_scores)
-        return Retrieval(Route.TOPIC, hits=hits, topic=q.topic, scores=self._last_scores)
-
-    def _topic_hits(self, q: Query, measures: list[Measure], text: str | None = None) -> list[Hit]:
-        """Measures on the question's topic (``text`` overrides the question: the remainder after an agency)."""
-        text = text or q.corrected
-        zh = q.language == "zh"
-        if zh:
-            text = f"{self.translate(q.text)} {' '.join(w for w in words(q.text))}".strip()
-        scored = self.score(text, measures, multilingual=q.text if zh else None)
-        self._last_scored = scored
-        self._last_scores = [self._evidence(s) for s in scored[:8]]
-        if not zh and not self._covered(q, scored):
-            return []
-        keep = cut(scored, self.calibration)
-        kept = {n for n, _ in keep}
-        if keep and SET_QUESTION.search(q.text) and len(self._specific(q)) <= 3:  # all measures literally on it
-            keep += [(m.number, 0.0) for m in measures if m.number not in kept and self._literal(m.number, q)]
-        return [Hit(self.plan.measure(n), round(s, 4), Route.TOPIC) for n, s in keep]
-
-    def _covered(self, q: Query, scored: list[Scored]) -> bool:
-        """False when the question's own words are not the plan's (a topic the plan never mentions)
-        and no measure is close in meaning either: "cryptocurrency regulation" shares only "regulation"."""
-        content = [w for w in q.topic.split() if len(w) > 2]
-        unknown = [w for w in content if stem(w) not in self.plan_terms]
-        if not unknown:
-            return True
-        best_dense = max((s.dense for s in scored), default=0.0)
-        return bool(self._specific(q)) and best_dense >= self.calibration.unknown_dense_floor
-
-    @staticmethod
-    def _evidence(s: Scored) -> dict:
-        return {"measure": s.number, "dense": round(s.dense, 4), "bm25": round(s.bm25, 4), "rrf": round(s.rrf, 5)}
-
-    def score(self, query: str, measures: list[Measure], multilingual: str | None = None) -> list[Scored]:
-        """Dense and lexical evidence for ``measures``, best first by reciprocal-rank fusion."""
-        q_terms = terms(query)
-        numbers = {m.number for m in measures}
-        bm25_all = self._bm25.get_scores(q_terms) if q_terms else [0.0] * len(self.plan.measures)
-        top_bm25 = max(max(bm25_all), 1e-9)  # normalised over the whole plan, not the subset
-        bm25 = {n: float(bm25_all[n - 1] / top_bm25) for n in numbers}
-        dense = self._dense(query, numbers)
-        if multilingual:
-            e5 = self._multilingual(multilingual, numbers)
-            dense = {n: max(dense.get(n, 0.0), e5.get(n, 0.0)) for n in numbers}
-        rank_b = {n: i for i, n in enumerate(sorted(numbers, key=lambda n: -bm25[n]))}
-        rank_d = {n: i for i, n in enumerate(sorted(numbers, key=lambda n: -dense.get(n, 0.0)))}
-        rows = [
-            Scored(n, dense.get(n, 0.0), bm25[n], 1 / (RRF_K + rank_b[n]) + 1 / (RRF_K + rank_d[n])) for n in numbers
-        ]
-        return sorted(rows, key=lambda r: -r.rrf)
-
-    def _dense(self, query: str, numbers: set[int]) -> dict[int, float]:
-        """Best cosine per measure over its own document and its expansion documents.
-
-        The vectors come from the Chroma collection once (a few hundred for a plan); scoring one query
-        against all of them in numpy takes microseconds, where a Chroma query for every document took
-        15-20 ms."""
-        if self.vectorstore is None or not query.strip():
-            return {}
-        import numpy as np
-
-        matrix, owners = self._vectors
-        q = np.asarray(self.vectorstore.embeddings.embed_query(query), dtype="float32")
-        sims = matrix @ (q / (np.linalg.norm(q) or 1.0))
-        best = np.full(len(self.plan.measures) + 1, -1.0, dtype="float32")
-        np.maximum.at(best, owners, sims)
-        return {n: float(best[n]) for n in numbers}
-
-    @cached_property
-    def _vectors(self):
-        """(unit vectors, owning measure number) of every measure and expansion document in Chroma."""
-        import numpy as np
-
-        got = self.vectorstore.get(
-            where={"kind": {"$in": ["measure", "expansion"]}}, include=["embeddings", "metadatas"]
+        ranking = sorted(
+            counts.items(), key=lambda x: (-x[1], x[0]) if not str(q.rank).startswith("fewest") else (x[1], x[0])
         )
-        matrix = np.asarray(got["embeddings"], dtype="float32")
-        matrix /= np.linalg.norm(matrix, axis=1, keepdims=True).clip(min=1e-9)
-        return matrix, np.asarray([m["number"] for m in got["metadatas"]], dtype="int64")
+        return Retrieval(Route.SUPERLATIVE, hits=hits, agencies=winners, count=target, detail=str(q.rank),
+                         ask=q.ask, ranking=ranking[:5])  # fmt: skip
 
-    def _multilingual(self, question: str, numbers: set[int]) -> dict[int, float]:
-        """multilingual-e5 cosine between a (Chinese) question and each measure, rescaled to MiniLM's range."""
-        from assistant.multilingual import Multilingual
+    def _rank_sections(self, q: Query) -> Retrieval:
+        sizes = [(s.numeral, len(s.measures)) for s in self.plan.sections]
+        most = q.rank == Rank.MOST_MEASURES
+        target = (max if most else min)(n for _, n in sizes)
+        winners = [self.plan.section(s) for s, n in sizes if n == target]
+        hits = [Hit(self.plan.measure(n), 1.0, Route.SUPERLATIVE) for s in winners for n in s.measures]
+        ranking = sorted(sizes, key=lambda x: -x[1] if most else x[1])
+        return Retrieval(Route.SUPERLATIVE, hits=hits, sections=winners, count=target, detail=str(q.rank),
+                         ask=q.ask, ranking=ranking)  # fmt: skip
 
-        if self._e5 is None:
-            self._e5 = Multilingual([m.text for m in self.plan.measures])
-        sims = self._e5.similarities(question)
-        return {n: sims[n - 1] for n in numbers}
+    def _partners(self, q: Query) -> Retrieval:
+        """The agencies sharing measures with one agency, each with the measures they share."""
+        c = next(c for c in q.of(Kind.AGENCY) if c.include)
+        name = str(c.value)
+        own = [m for m in self.plan.measures if name in m.agencies]
+        partners: dict[str, list[int]] = {}
+        for m in own:
+            for a in m.agencies:
+                if a != name:
+                    partners.setdefault(a, []).append(m.number)
+        ranked = sorted(partners.items(), key=lambda x: (-len(x[1]), x[0]))
+        shared = [m for m in own if len(m.agencies) > 1]
+        hits = [Hit(m, 1.0, Route.PARTNERS, self._role_of(m, c)) for m in (shared or own)]
+        return Retrieval(Route.PARTNERS, hits=hits, agencies=[name], partners=ranked, ask=q.ask, count=len(ranked),
+                         notes=list(q.successors))  # fmt: skip
 
-    # ------------------------------------------------------------ filters
+    # ------------------------------------------------------------ facts
 
-    def _apply_filters(self, result: Retrieval, filters: dict) -> Retrieval:
-        """Restrict hits to a section and/or agency chosen in the UI."""
-        section, agency = filters.get("section"), filters.get("agency")
-        if not result.hits or not (section or agency) or result.abstain:
-            return result
-        hits = result.hits
-        if section:
-            hits = [h for h in hits if h.measure.section == section]
-        if agency:
-            hits = [h for h in hits if agency in h.measure.agencies]
-        if not hits:
-            return Retrieval(result.route, abstain=Abstain.FILTERED, question=result.question, agencies=result.agencies)
-        result.hits = hits
-        return result
+    def _fact(self, q: Query) -> Retrieval:
+        """A fact about the circular, answered from the header record (no citation)."""
+        c, plan = self.circular, self.plan
+        field_ = facts.Field(q.fact)
+        lines: list[str] = []
+        r = Retrieval(Route.DOCUMENT, ask=q.ask, detail=str(field_))
+        if field_ == facts.Field.DATE:
+            lines.append(f"The circular is dated {c.date}.")
+        elif field_ == facts.Field.NUMBER:
+            lines.append(f"The circular's document number is {c.document_number}.")
+        elif field_ == facts.Field.TITLE:
+            lines.append(f"The document is the “{c.title}”; the plan is the “{c.plan_title}”.")
+        elif field_ == facts.Field.ADDRESSEES:
+            lines.append(
+                f"The circular is addressed to {len(c.addressees)} agencies, in this order: {', '.join(c.addressees)}."
+            )
+        elif field_ == facts.Field.ADDRESSEE_COUNT:
+            lines.append(f"The circular is addressed to {len(c.addressees)} agencies: {', '.join(c.addressees)}.")
+        elif field_ == facts.Field.ADDRESSEE_ORDER:
+            first = facts.order_asked(q.text)
+            name = c.addressees[0] if first > 0 else c.addressees[-1]
+            pos = "first" if first > 0 else f"last (number {len(c.addressees)})"
+            lines.append(f"{name} is listed {pos} of the circular's {len(c.addressees)} addressees.")
+        elif field_ == facts.Field.ADDRESSEE_CHECK:
+            subject = q.subject
+            if subject in c.addressees:
+                i = c.addressees.index(subject) + 1
+                r.yes = True
+                lines.append(
+                    f"Yes. {self._label(subject)} is one of the circular's {len(c.addressees)} addressees "
+                    f"(number {i} in its list)."
+                )
+            else:
+                r.yes = False
+                lines.append(
+                    f"No. {subject} is not among the circular's {len(c.addressees)} addressees: "
+                    f"{', '.join(c.addressees)}."
+                )
+        elif field_ == facts.Field.PRINCIPLE:
+            lines.append(f"The plan follows the principle of “{c.principle}”.")
+            lines.append(f"> {c.preamble}")
+        elif field_ == facts.Field.IMPLEMENTS:
+            lines.append(f"The plan implements {c.implements} in 2012 (“{c.plan_title}”).")
+            lines.append(f"> {c.preamble}")
+        elif field_ == facts.Field.SECTIONS:
+            lines.append(f"The plan has {len(plan.sections)} sections and {c.measure_count} measures:")
+            lines.extend(f"{s.numeral}. {s.title} (measures {s.measures[0]}–{s.measures[-1]})" for s in plan.sections)
+        elif field_ == facts.Field.OBJECTIVES:
+            r.sections = [plan.section(q.subject)]
+        elif field_ == facts.Field.MEASURE_COUNT:
+            lines.append(f"The plan has {c.measure_count} numbered measures in {len(plan.sections)} sections.")
+        r.facts = lines
+        return r

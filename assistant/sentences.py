@@ -22,15 +22,12 @@ from dataclasses import dataclass
 
 from assistant import prompts
 from assistant.cache import Key, SentenceCache
+from assistant.checks import check_sentence
 from assistant.llm import LLM, BackendError, Messages
 from assistant.retrieve import Retrieval
+from assistant.text import STOP
 from index.config import Settings
 from index.parse import Measure, Plan
-
-try:  # the function words questions share (moved to assistant/text.py by the query rewrite)
-    from assistant.text import STOP
-except ImportError:  # pragma: no cover - before that rewrite
-    from assistant.retrieve import STOP
 
 MAX_TOKENS = 60  # one sentence; part of the cache key through prompt_version()
 IDLE_BEFORE_WARMING_S = 0.5  # the background warmer waits this long after the last answer
@@ -41,7 +38,7 @@ IDLE_BEFORE_WARMING_S = 0.5  # the background warmer waits this long after the l
 def topic_focus(text: str, limit: int = 8) -> str:
     """The canonical question for topic terms, so that rephrasings share a cache entry.
 
-    ``"Which measures concern courts and trials?" -> "Which measures concern courts, trials?"``
+    ``"Anything on trials and courts?" -> "Which measures concern courts, trials?"``
     """
     words = {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOP and len(w) > 2 and not w.isdigit()}
     return prompts.TOPIC_FOCUS.format(terms=", ".join(sorted(words)[:limit])) if words else ""
@@ -88,8 +85,6 @@ def prompt_version() -> str:
 
 
 def _check(raw: str, m: Measure, allowed: set[int]) -> str | None:
-    from assistant.answer import check_sentence  # answer.py imports this module
-
     return check_sentence(raw, m, allowed)
 
 

@@ -121,7 +121,13 @@ def _composed(spec: dict, plan: Plan, agencies: list[str], previous: list[int]) 
         out["answer_starts"] = actual.capitalize()
         if not chosen and topical:  # "No" may point to the topic's measures elsewhere
             out["allowed_measures"] = sorted(
-                set().union(*[_records(c, plan, previous)[0] | _records(c, plan, previous)[1] for c in spec["select"] if "topic" in c])
+                set().union(
+                    *[
+                        _records(c, plan, previous)[0] | _records(c, plan, previous)[1]
+                        for c in spec["select"]
+                        if "topic" in c
+                    ]
+                )
             )
     elif ask == "who_leads":
         out["must_include"] = sorted({plan.measure(n).lead_agency for n in chosen if plan.measure(n).lead_agency})
@@ -132,16 +138,22 @@ def _composed(spec: dict, plan: Plan, agencies: list[str], previous: list[int]) 
         own = [m for m in plan.measures if names[0] in m.agencies]
         shared = [m for m in own if len(m.agencies) > 1]
         partners = sorted({a for m in shared for a in m.agencies} - {names[0]})
-        out = {"expected_measures": sorted(m.number for m in shared), "allowed_measures": sorted(m.number for m in own),
-               "must_include": partners}
+        out = {
+            "expected_measures": sorted(m.number for m in shared),
+            "allowed_measures": sorted(m.number for m in own),
+            "must_include": partners,
+        }
         if not partners:
             out["answer_starts"] = "None"
     elif ask == "section_rank":
         sizes = {s.numeral: len(s.measures) for s in plan.sections}
         target = (max if spec.get("rank") == "most" else min)(sizes.values())
         winners = [s for s in plan.sections if len(s.measures) == target]
-        out = {"expected_measures": [], "allowed_measures": sorted(n for s in winners for n in s.measures),
-               "must_include": [s.title for s in winners] + [str(target)]}
+        out = {
+            "expected_measures": [],
+            "allowed_measures": sorted(n for s in winners for n in s.measures),
+            "must_include": [s.title for s in winners] + [str(target)],
+        }
     elif ask == "agency_rank":
         kind = f"{spec.get('rank', 'most')}_{'led' if spec.get('role') == 'lead' else 'named'}"
         return resolve({"superlative": kind, "among": spec.get("among", "all")}, plan, agencies, previous)

@@ -16,6 +16,31 @@ from rapidfuzz import fuzz
 
 
 @dataclass(frozen=True)
+class Successor:
+    """A name a 2012 body carries today: "China National Intellectual Property Administration" (CNIPA)."""
+
+    name: str
+    abbreviations: tuple[str, ...] = ()
+    short_names: tuple[str, ...] = ()
+    chinese: tuple[str, ...] = ()
+    since: int | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.abbreviations[0]})" if self.abbreviations else self.name
+
+
+@dataclass(frozen=True)
+class SuccessorMention:
+    """A today's name found in a question, with the 2012 bodies it stands for (several when merged)."""
+
+    successor: Successor
+    agencies: tuple[str, ...]
+    text: str
+    start: int
+
+
+@dataclass(frozen=True)
 class Agency:
     """One registered agency: canonical name plus the ways people refer to it."""
 
@@ -26,6 +51,7 @@ class Agency:
     case_sensitive: tuple[str, ...] = ()
     description: str = ""  # what the body is and does, in plain words
     roles: tuple[str, ...] = ()  # the role nouns people describe it by ("labour", "farm ministry")
+    successors: tuple[Successor, ...] = ()  # the names it carries today
 
     @property
     def label(self) -> str:
@@ -65,6 +91,7 @@ class Registry:
         self.agencies = agencies
         self.sha256 = sha256
         self.by_name = {a.name: a for a in agencies}
+        self._names_lower = {_norm(a.name) for a in agencies}
         # alias (normalised) -> (canonical name, how); longest first so "Ministry of Science and
         # Technology" wins over "Ministry of Science".
         table: dict[str, tuple[str, str]] = {}
@@ -91,6 +118,33 @@ class Registry:
         self._chinese = sorted(((c, a.name) for a in agencies for c in a.chinese), key=lambda x: -len(x[0]))
         # Multi-word aliases for typo matching ("minstry of finanse").
         self._fuzzy = [(k, v[0]) for k, v in table.items() if " " in k and len(k) >= 10]
+        # Today's names -> the 2012 bodies they stand for; a name listed under several bodies merged them.
+        # A today's name that is itself a 2012 name (the Ministry of Justice took in the Legislative
+        # Affairs Office) means the 2012 body of that name.
+        owners: dict[str, list[str]] = {}
+        self.successors: dict[str, Successor] = {}
+        for a in agencies:
+            for s in a.successors:
+                if _norm(s.name) in self._names_lower:
+                    continue
+                owners.setdefault(s.name, []).append(a.name)
+                self.successors.setdefault(s.name, s)
+        self.successor_owners = {k: tuple(v) for k, v in owners.items()}
+        keys: dict[str, str] = {}
+        self._successor_cs: dict[str, str] = {}
+        self._successor_zh: list[tuple[str, str]] = []
+        for name, s in self.successors.items():
+            for key in (s.name, *s.short_names):
+                keys.setdefault(_norm(key), name)
+            for ab in s.abbreviations:
+                self._successor_cs[ab] = name  # abbreviations of today's names: in capitals only
+            self._successor_zh += [(z, name) for z in s.chinese]
+        self._successor_zh.sort(key=lambda x: -len(x[0]))
+        self._successor_keys = keys
+        self._successor_pattern = _alternation(keys) if keys else None
+        self._successor_cs_pattern = (
+            re.compile(r"\b(" + "|".join(map(re.escape, self._successor_cs)) + r")\b") if self._successor_cs else None
+        )
 
     @classmethod
     def load(cls, path: Path | str) -> Registry:
@@ -106,6 +160,16 @@ class Registry:
                 case_sensitive=tuple(item.get("case_sensitive", [])),
                 description=item.get("description", ""),
                 roles=tuple(item.get("roles", [])),
+                successors=tuple(
+                    Successor(
+                        name=x["name"],
+                        abbreviations=tuple(x.get("abbreviations", [])),
+                        short_names=tuple(x.get("short_names", [])),
+                        chinese=tuple(x.get("chinese", [])),
+                        since=x.get("since"),
+                    )
+                    for x in item.get("successors", [])
+                ),
             )
             for item in data["agencies"]
         ]
@@ -193,6 +257,36 @@ class Registry:
             if all(cand[2] <= c[1] or cand[1] >= c[2] for c in chosen):
                 chosen.append(cand)
         return [c[3] for c in chosen]
+
+    def find_successors(self, question: str) -> list[SuccessorMention]:
+        """Today's names of 2012 bodies in a question ("CNIPA", "the market regulator's SAMR")."""
+        found: list[SuccessorMention] = []
+        norm = _norm(question)
+        if self._successor_pattern:
+            for m in self._successor_pattern.finditer(norm):
+                name = self._successor_keys[m.group(1)]
+                found.append(
+                    SuccessorMention(
+                        self.successors[name], self.successor_owners[name], question[m.start() : m.end()], m.start()
+                    )
+                )
+        if self._successor_cs_pattern:
+            for m in self._successor_cs_pattern.finditer(question):
+                name = self._successor_cs[m.group(1)]
+                found.append(
+                    SuccessorMention(self.successors[name], self.successor_owners[name], m.group(1), m.start())
+                )
+        for zh, name in self._successor_zh:
+            i = question.find(zh)
+            if i >= 0:
+                found.append(SuccessorMention(self.successors[name], self.successor_owners[name], zh, i))
+        seen: set[str] = set()
+        out = []
+        for f in sorted(found, key=lambda f: (f.start, -len(f.text))):
+            if f.successor.name not in seen:
+                seen.add(f.successor.name)
+                out.append(f)
+        return out
 
     def unknown_bodies(self, question: str) -> list[str]:
         """Government-body names in a question that are not registered ("Ministry of Tourism")."""

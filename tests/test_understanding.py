@@ -11,8 +11,9 @@ import pytest
 
 from assistant.answer import Assistant
 from assistant.llm import FakeLLM
-from assistant.query import Intent, MatchHow, Role
 from assistant.retrieve import Abstain, Retriever, Route
+from assistant.understand.query import MatchHow, Role
+from assistant.understand.routes import Route as Intent
 from index.config import REPO_ROOT, Settings
 
 MOHRSS = "Ministry of Human Resources and Social Security"

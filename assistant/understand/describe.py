@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from functools import cached_property
 
-from assistant.query import AgencyRef, MatchHow
 from assistant.text import FUNCTION_WORDS, HEADS, stem
+from assistant.understand.query import AgencyRef, MatchHow
 from index.agencies import Registry
 
 # Words that look like modifiers but only point at which body, not what it does.
@@ -81,10 +81,10 @@ class Describer:
                 k = i + 2
                 relative = tokens[i + 1][0] in ("that", "which", "who")
                 if relative and k < len(tokens):
-                    k += 1  # "the ministry that runs employment ..." : skip the verb
+                    k += 1  # "the ministry that oversees jobs ..." : skip the verb
                 while k < len(tokens) and len(after) < (8 if relative else 6) and tokens[k][0] not in HEADS:
                     if relative and tokens[k][0] in ("for", "of", "at", "in", "on", "across", "against"):
-                        k += 1  # "the agency that checks goods crossing the border for counterfeits"
+                        k += 1  # "the body that inspects imports at the border for fakes"
                         continue
                     if tokens[k][0] in ("the",):
                         k += 1

@@ -1,0 +1,66 @@
+"""Check stage: pure functions that decide whether a model sentence may be shown, and the
+extractive sentence used when it may not. Quotes never come from here: they are the plan's text."""
+
+from __future__ import annotations
+
+import re
+
+from assistant import prompts
+from assistant.text import terms
+from index.parse import Measure
+
+GROUNDED = 0.6  # share of a model sentence's content words that must occur in its measure
+
+
+_CITE = re.compile(r"\[(\d{1,3})\]")
+
+
+def guard_citations(sentence: str, allowed: set[int]) -> str:
+    """Remove every ``[n]`` that is not a retrieved measure. ``"x [7] [99]", {7} -> "x [7]"``."""
+    cleaned = _CITE.sub(lambda m: m.group(0) if int(m.group(1)) in allowed else "", sentence)
+    return re.sub(r"\s+([.,;])", r"\1", re.sub(r"\s{2,}", " ", cleaned)).strip()
+
+
+def groundedness(sentence: str, measure: Measure) -> float:
+    """Share of the sentence's content words found in the measure (text, section, agencies)."""
+    words = [w for w in terms(_CITE.sub(" ", sentence)) if w not in {"require", "requir", "ask", "call", "aim"}]
+    if not words:
+        return 0.0
+    source = set(terms(f"{measure.text} {measure.section_title} {' '.join(measure.agencies)}"))
+    return sum(w in source for w in words) / len(words)
+
+
+_LEADING_REF = re.compile(r"^(?:the\s+)?(?:measures?|item)\s*\[(\d{1,3})\]\s*", re.I)
+
+
+def check_sentence(raw: str, measure: Measure, allowed: set[int]) -> str | None:
+    """The model's sentence if usable (cites this measure, grounded, sane), else None.
+
+    "The measure [32] requires Customs to improve ..." -> "It requires Customs to improve ... [32]."
+    """
+    text = " ".join(raw.split("\n")[0].split())
+    text = re.split(r"(?<=[.!?])\s+(?=[A-Z])", text, maxsplit=1)[0]  # the first sentence only
+    marker = f"[{measure.number}]"
+    text = guard_citations(text, allowed)
+    if marker not in text:
+        return None
+    text = _LEADING_REF.sub("It ", text).replace(marker, "").rstrip(" .")
+    text = re.sub(r"\s{2,}", " ", text).replace(" ,", ",")
+    if _CITE.search(text) or not 4 <= len(text.split()) <= 60:  # cites other measures: mixed up
+        return None
+    if sum(not (c.isascii() or c in "–—’‘“”") for c in text) > 3:  # garbled / other script
+        return None
+    if groundedness(text, measure) < GROUNDED:
+        return None
+    return f"{text} {marker}."
+
+
+def extractive_sentence(measure: Measure) -> str:
+    """A sentence built from the measure itself: lead agency + its first clause."""
+    clause = re.split(r",\s|;\s", measure.text, maxsplit=1)[0].rstrip(".")
+    if len(clause.split()) < 4:
+        clause = measure.text.rstrip(".")
+    if clause[:1].isupper() and not clause[1:2].isupper():
+        clause = clause[:1].lower() + clause[1:]
+    subject = measure.lead_agency or "The responsible agencies"
+    return prompts.EXTRACTIVE_SENTENCE.format(subject=subject, clause=clause, number=measure.number)

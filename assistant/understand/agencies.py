@@ -1,0 +1,234 @@
+"""Extractor: agencies, with their role and polarity.
+
+Agencies are found by name, abbreviation, short name or Chinese name (the registry), by the names
+they carry today (successors: "CNIPA" is the 2012 SIPO; "SAMR" merged SAIC and AQSIQ), through
+typos, and by description ("the farm ministry"). Each mention then takes:
+
+* a **role** from the nearest role cue: "leads" (lead), "named, though not leading" (co-responsible),
+  "with no other body" / "on its own" (sole), "as lead or co-agency" (any);
+* a **polarity** from cue words right before it ("except", "without", "other than", "neither/nor",
+  "not led by") or right after it ("... where MIIT plays no part").
+
+Two agencies joined by "or" are one constraint satisfied by either; otherwise agencies are ANDed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from assistant.understand import cues
+from assistant.understand.query import Constraint, Kind, MatchHow, Role
+from index.agencies import Registry
+
+
+@dataclass(frozen=True)
+class _Mention:
+    names: tuple[str, ...]  # one 2012 body, or the bodies a today's name merged
+    text: str
+    start: int
+    end: int
+    how: MatchHow
+    score: float = 1.0
+    successor: str = ""
+
+
+@dataclass
+class Agencies:
+    """What the agency extractor claims."""
+
+    constraints: list[Constraint]
+    spans: list[tuple[int, int]]
+    successors: list[str]  # notes: "CNIPA (named in the plan as State Intellectual Property Office)"
+    unknown: list[str]
+    trace: list[str]
+
+
+class AgencyFinder:
+    """Agency mentions of a question over one registry (``describer`` matches descriptions)."""
+
+    def __init__(self, registry: Registry, describer=None):
+        self.registry = registry
+        self.describer = describer
+
+    def mentions(self, text: str, taken: list[tuple[int, int]]) -> list[_Mention]:
+        self.readings = []
+        found: list[_Mention] = []
+        for s in self.registry.find_successors(text):
+            label = s.successor.abbreviations[0] if s.successor.abbreviations else s.successor.name
+            found.append(
+                _Mention(s.agencies, s.text, s.start, s.start + len(s.text), MatchHow.SUCCESSOR, successor=label)
+            )
+        own = self.registry.find(text, fuzzy=False) or self.registry.find(text, fuzzy=True)
+        for m in own:
+            span = (m.start, m.start + len(m.text))
+            overlap = [f for f in found if f.start < span[1] and span[0] < f.end]
+            if any(f.end - f.start >= span[1] - span[0] for f in overlap):
+                continue  # a longer today's name wins over the 2012 name inside it
+            found = [f for f in found if f not in overlap]
+            found.append(_Mention((m.agency,), m.text, span[0], span[1], MatchHow(m.how)))
+        if self.describer is not None:
+            spans = taken + [(f.start, f.end) for f in found]
+            for ref, start, end in self.describer.find(text, spans):
+                if any(ref.name in f.names for f in found):
+                    continue
+                if reading := topic_reading(text, start, end):
+                    self.readings.append(f"“{text[start:end]}” read as a topic, not {ref.name}: {reading}")
+                    continue
+                self.readings.append(f"“{text[start:end]}” read as {ref.name}: it is what the question asks about")
+                found.append(_Mention((ref.name,), text[start:end], start, end, MatchHow.DESCRIPTION, ref.score))
+        found = [self._extend(text, f) for f in found if not any(a <= f.start < b for a, b in taken)]
+        return sorted(found, key=lambda f: f.start)
+
+    def _extend(self, text: str, m: _Mention) -> _Mention:
+        """Names run on in two general ways: "... of the State Council" (a State Council organ), and
+        a merger's "... and <Words>" when those words are in the body's successor names ("Ministry of
+        Culture" + "and Tourism" is today's name of the 2012 Ministry of Culture)."""
+        rest = text[m.end :]
+        if suffix := _STATE_COUNCIL.match(rest):
+            m = replace(m, end=m.end + suffix.end(), text=text[m.start : m.end + suffix.end()])
+            rest = text[m.end :]
+        merged = _AND_WORDS.match(rest)
+        if merged and len(m.names) == 1:
+            added = {w.lower() for w in re.findall(r"[A-Za-z]+", merged.group(1))}
+            for succ in self.registry.by_name[m.names[0]].successors:
+                said = {w.lower() for n in (succ.name, *succ.short_names) for w in re.findall(r"[A-Za-z]+", n)}
+                if added <= said:
+                    end = m.end + merged.end()
+                    label = succ.abbreviations[0] if succ.abbreviations else succ.name
+                    return _Mention(m.names, text[m.start : end], m.start, end, MatchHow.SUCCESSOR, m.score, label)
+        return m
+
+    def extract(self, text: str, taken: list[tuple[int, int]]) -> Agencies:
+        mentions = self.mentions(text, taken)
+        trace = list(self.readings)
+        if mentions:
+            trace.append(
+                "agencies: "
+                + "; ".join(f"{' | '.join(m.names)} ← “{m.text}” ({m.how}, {m.score:.2f})" for m in mentions)
+            )
+        roles = _roles(text, mentions)
+        constraints: list[Constraint] = []
+        merged_with_previous = False
+        for i, m in enumerate(mentions):
+            include, negated_role = _polarity(text, m, mentions, roles)
+            role = negated_role or roles.get(i, Role.ANY)
+            c = Constraint(
+                Kind.AGENCY,
+                m.names[0],
+                include,
+                role,
+                m.text,
+                str(m.how),
+                m.score,
+                any_of=m.names if len(m.names) > 1 else (),
+            )
+            between = text[mentions[i - 1].end : m.start] if i else ""
+            if i and constraints and re.fullmatch(r"\s*,?\s*(?:or|and/or|/)\s+(?:the\s+)?", between) and include:
+                prev = constraints[-1]
+                names = tuple(dict.fromkeys([*(prev.any_of or (str(prev.value),)), *m.names]))
+                constraints[-1] = replace(prev, any_of=names, text=f"{prev.text} or {m.text}")
+                merged_with_previous = True
+                continue
+            constraints.append(c)
+        if merged_with_previous:
+            trace.append("agencies joined by “or”: either one")
+        successors = [f"{m.successor} (named in the plan as {' and '.join(m.names)})" for m in mentions if m.successor]
+        unknown = [] if mentions else self.registry.unknown_bodies(text)
+        return Agencies(constraints, [(m.start, m.end) for m in mentions], successors, unknown, trace)
+
+
+_STATE_COUNCIL = re.compile(r"^\s+of\s+the\s+State\s+Council\b", re.I)
+_AND_WORDS = re.compile(r"^\s+(?:and|&)\s+([A-Z][\w-]*(?:\s+[A-Z][\w-]*){0,2})")
+_PASSIVE_AFTER = re.compile(r"^\W*(?:\w+\s+){0,2}?(?:be|been|being|get|gets|got)\s+\w+(?:ed|en|t)\b", re.I)
+_ABOUT_BEFORE = re.compile(r"(?<!what )(?<!how )\b(?:about|concerning|regarding)\s+(?:the\s+|how\s+)?$", re.I)
+_PERSONS = {"judges", "people", "officials", "inspectors", "folks", "guys", "cops", "diplomats", "officers", "staff"}
+_DUTY = re.compile(
+    r"\b(?:do|does|doing|must|should|lead|leads|handle|handles|responsible|task|tasks|job|jobs|duty|duties|role|"
+    r"roles|in charge|supposed|expected|required|asked|told|assigned|named|involved|involve|involving)\b",
+    re.I,
+)
+
+
+def topic_reading(text: str, start: int, end: int) -> str:
+    """Why a described body is part of the topic rather than the body asked about ("" if it is the body).
+
+    "How are the courts that try patent disputes to be reorganised?" -> the subject of a passive
+    ("be organised"): what is done about them is the topic. "What must the farm ministry do?" -> ""."""
+    phrase = text[start:end].lower()
+    after = text[end:]
+    if _PASSIVE_AFTER.match(after) and not _DUTY.search(after):
+        return "it is what something is done to (a passive verb follows)"
+    if _ABOUT_BEFORE.search(text[:start]) and not _DUTY.search(text):
+        return "it follows “about/on/how”, with no duty asked"
+    head = re.findall(r"[a-z']+", phrase)
+    if (
+        head
+        and any(w in _PERSONS for w in head)
+        and re.search(r"\b(?:who|that|which)\b", phrase + after[:6])
+        and not _DUTY.search(text)
+    ):
+        return "people described by what they do, with no duty asked"
+    return ""
+
+
+def _role_cues(text: str) -> list[tuple[int, int, Role]]:
+    """Role cues with their spans; "not as the lead" is one co-responsible cue, not a lead cue."""
+    if cues.EVERY_ROLE.search(text):
+        m = cues.EVERY_ROLE.search(text)
+        return [(m.start(), m.end(), Role.ANY)]
+    found: list[tuple[int, int, Role]] = []
+    for m in cues.SOLE.finditer(text):
+        found.append((m.start(), m.end(), Role.SOLE))
+    for m in cues.CO.finditer(text):
+        if re.search(
+            r"\b(?:not|n't) (?:just|only|merely|simply)\s*$|\b(?:rather than|instead of)\s*$", text[: m.start()], re.I
+        ):
+            continue  # "in charge of, not just helping": the contrast names the other role
+        if not any(a <= m.start() < b for a, b, _ in found):
+            found.append((m.start(), m.end(), Role.CO))
+    for m in re.finditer(r"[A-Za-z][\w-]*", text):
+        if m.group(0).lower() in cues.LEAD_WORDS and not any(a <= m.start() < b for a, b, _ in found):
+            if m.group(0) == "MOST":
+                continue
+            found.append((m.start(), m.end(), Role.LEAD))
+    for z in cues.LEAD_ZH[:2]:
+        if (i := text.find(z)) >= 0 and not any(a <= i < b for a, b, _ in found):
+            found.append((i, i + len(z), Role.LEAD))
+    return found
+
+
+def _roles(text: str, mentions: list[_Mention]) -> dict[int, Role]:
+    """Each role cue goes to the nearest agency mention (by characters)."""
+    out: dict[int, Role] = {}
+    if not mentions:
+        return out
+    strength = {Role.ANY: 0, Role.LEAD: 1, Role.CO: 2, Role.SOLE: 3}
+    for start, end, role in _role_cues(text):
+        if any(m.start <= start < m.end and m.how != MatchHow.DESCRIPTION for m in mentions):
+            continue  # a word inside an agency's own name
+        i = min(range(len(mentions)), key=lambda k: min(abs(start - mentions[k].end), abs(mentions[k].start - end)))
+        if role == Role.ANY:
+            out = {k: Role.ANY for k in range(len(mentions))}
+            break
+        if strength[role] > strength[out.get(i, Role.ANY)]:
+            out[i] = role
+    return out
+
+
+def _polarity(text: str, m: _Mention, mentions: list[_Mention], roles: dict) -> tuple[bool, Role | None]:
+    """(include, role of an exclusion): "not led by X" excludes X's lead measures only."""
+    prev_end = max((o.end for o in mentions if o.end <= m.start), default=0)
+    window = text[max(prev_end, m.start - 48) : m.start]
+    before = cues.EXCLUDE_BEFORE.search(window)
+    if before:
+        if re.search(r"\bled by\s*(?:\w+\W+){0,2}$", before.group(0), re.I):
+            return False, Role.LEAD
+        return False, None
+    after_text = text[m.end : m.end + 40]
+    after = cues.EXCLUDE_AFTER.search(after_text)
+    if after:
+        role_spans = [(a - m.end, b - m.end) for a, b, _ in _role_cues(text) if m.end <= a < m.end + 40]
+        if not any(a <= after.end() and after.start() <= b for a, b in role_spans):
+            return False, None
+    return True, None

@@ -1,0 +1,67 @@
+"""Extractor: what the question asks for (one :class:`Ask`), from general cue words.
+
+Order matters only where cues overlap: a fact about the circular, a comparison of measures, an
+agency's partners, a ranking, a count, "who", yes/no, a section as a unit, else the measures.
+
+    "41 vs 42: what's the difference?"          -> COMPARE
+    "who are MIIT's partners?"                  -> PARTNERS
+    "the biggest part of the plan?"             -> RANK_SECTIONS (most)
+    "Is SAIC doing anything on trademarks?"     -> YES_NO
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.understand import cues
+from assistant.understand.query import Ask, Rank
+
+_SECTION_WORD = re.compile(r"\b(?:section|sections|part|parts|chapter|chapters|heading|headings)\b|部分", re.I)
+_AGENCY_WORD = re.compile(
+    r"\b(?:agenc(?:y|ies)|ministr(?:y|ies)|bod(?:y|ies)|department|departments|organi[sz]ations?|who|offices?|"
+    r"administrations?|institutions?)\b|部门|部委|机构",
+    re.I,
+)
+_MEASURE_WORD = re.compile(r"\bwhich (?:single )?(?:measure|item|task|one)s?\b|哪(?:项|个|条)措施", re.I)
+_PARTNER_NOUN = re.compile(r"\b(?:partners?|co-?agenc(?:y|ies)|counterparts?|collaborators?)\b|合作伙伴", re.I)
+_REQUEST = re.compile(r"^\W*(?:can|could|would|will)\s+(?:you|i|we|u)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Asked:
+    ask: Ask
+    rank: Rank | None = None
+    among_ministries: bool = False
+
+
+def detect(text: str, *, agencies: int, measures: int, sections: int, lead_cue: bool) -> Asked:
+    """What ``text`` asks for, given how many agencies, measures and sections it names."""
+    plain = text.replace("MOST", "")  # MOST in capitals is the science ministry
+    if cues.COMPARE.search(text) and measures >= 2:
+        return Asked(Ask.COMPARE)
+    if agencies == 1 and cues.PARTNER.search(text) and (cues.WHO.search(text) or _PARTNER_NOUN.search(text)):
+        return Asked(Ask.PARTNERS)
+    most, fewest = bool(cues.MOST.search(plain)), bool(cues.FEWEST.search(plain))
+    counting = bool(cues.COUNT.search(text))
+    if (most or fewest) and not (agencies and not _AGENCY_WORD.search(text)):
+        asks_which = re.search(r"\bwhich\b|\bwhat\b|\bwho\b|哪", text, re.I)
+        if _SECTION_WORD.search(text) and not sections and asks_which:
+            return Asked(Ask.RANK_SECTIONS, Rank.MOST_MEASURES if most else Rank.FEWEST_MEASURES)
+        if _MEASURE_WORD.search(text) and _AGENCY_WORD.search(text):
+            return Asked(Ask.RANK_MEASURES, Rank.MOST_AGENCIES)
+        if asks_which and not agencies and (_AGENCY_WORD.search(text) or cues.WHO.search(text)) and not counting:
+            rank = (
+                (Rank.MOST_LED if most else Rank.FEWEST_LED)
+                if lead_cue
+                else (Rank.MOST_NAMED if most else Rank.FEWEST_NAMED)
+            )
+            among = bool(re.search(r"\bministr(?:y|ies)\b|部委", text, re.I))
+            return Asked(Ask.RANK_AGENCIES, rank, among)
+    if counting:
+        return Asked(Ask.COUNT)
+    if cues.WHO.search(text) and not agencies and not re.search(r"\bwho(?:'s| is)? (?:asking|me)\b", text, re.I):
+        return Asked(Ask.WHO)
+    if (cues.YES_NO.search(text) and not _REQUEST.search(text)) or cues.YES_NO_ZH.search(text):
+        return Asked(Ask.YES_NO)
+    return Asked(Ask.MEASURES)

@@ -1,0 +1,156 @@
+"""Cue words shared by the extractors: negation, roles, asks, references. General English cues,
+never whole phrasings of a question. Each pattern is matched against a *local window* around a
+constraint's mention (negation, role) or against the whole question (asks)."""
+
+from __future__ import annotations
+
+import re
+
+INJECTION = re.compile(
+    r"ignore (?:all |any )?(?:the )?(?:previous|prior|above|earlier|your)|disregard (?:the |all |your )?"
+    r"(?:previous|prior|above|instructions)|system prompt|you are now|pretend (?:to be|you)|jailbreak|"
+    r"developer mode|new instructions|act as (?:a|an)\b|forget (?:everything|your|all)|"
+    r"reveal (?:your|the) (?:prompt|instructions)|<\s*/?\s*(?:system|instructions?)\s*>",
+    re.I,
+)
+
+# ---------------------------------------------------------------- polarity (exclusion)
+# Before a mention: "outside section IV", "not in section V", "except SIPO", "other than the courts".
+EXCLUDE_BEFORE = re.compile(
+    r"(?:\b(?:outside(?: of)?|not (?:in|within|under|from|part of|involving|including|naming|with|by|led by)|"
+    r"except(?: for| those (?:in|of|involving|with|naming))?|excepting|other than|apart from|aside from|"
+    r"excluding|exclude|leaving out|leave out|without|minus|but not|and not|neither|nor|beyond|"
+    r"don't (?:involve|include|name|have)|doesn't (?:involve|include|name|have)|do not (?:involve|include|name)|"
+    r"does not (?:involve|include|name)|no (?:involvement|role|part) (?:of|for|by)|not involve|"
+    r"isn't in|aren't in|are not in|is not in|that aren't|that are not|"
+    r"未|不含|除了?|不包括|以外|之外)\W*(?:\w+\W+){0,2})$",
+    re.I,
+)
+# After a mention: "where MIIT plays no part", "where the courts aren't involved", "SIPO excluded".
+EXCLUDE_AFTER = re.compile(
+    r"^\W*(?:(?:is|are|was|were|does|do|has|have|plays?)\s+)?(?:not|n't|no|never)\b\s*"
+    r"(?:(?:a |any )?(?:part|party|involved|included|named|listed|mentioned|responsible|in|among|participating|"
+    r"take part|have (?:a |any )?(?:part|role|hand)|play (?:a |any )?(?:part|role)|role|hand|say|appear)\b)"
+    r"|^\W*(?:excluded|left out|not included|isn't|aren't)\b|^\W*(?:以外|之外|除外)",
+    re.I,
+)
+
+# ---------------------------------------------------------------- roles
+LEAD_WORDS = frozenset(
+    [
+        "lead",
+        "leads",
+        "leading",
+        "led",
+        "leader",
+        "charge",
+        "head",
+        "heads",
+        "spearhead",
+        "spearheads",
+        "primary",
+        "primarily",
+        "main",
+        "principal",
+        "first-listed",
+        "helm",
+        "owns",
+        "own",
+        "owner",
+        "drives",
+        "drive",
+        "steer",
+        "steers",
+    ]
+)
+LEAD_ZH = ("牵头", "主导", "负责")
+# Named but not leading: "not as the lead", "someone else leads", "only supports", "co-responsible".
+CO = re.compile(
+    r"\b(?:not|n't|never)\s+(?:as\s+)?(?:the\s+|a\s+)?(?:lead|leader|leading|first|in charge|heading|primary|main)\b|"
+    r"\b(?:does\s?n[o']t|do\s?n[o']t|doesn't|don't|does not|do not|isn't|is not|without)\s+(?:\w+\s+){0,2}?"
+    r"(?:lead|leading|head|heading|be(?:ing)? in charge)\b|"
+    r"\b(?:someone|somebody|another (?:body|agency|ministry|department)|others?|other (?:bodies|agencies))\s+"
+    r"(?:else\s+)?(?:leads?|first|in charge|heads?|in the lead|is listed first|takes? the lead)\b|"
+    r"\bbut not (?:as )?(?:the )?lead|\b(?:only |merely |just )?(?:supports?|supporting|assists?|assisting|helps?|"
+    r"helping)\b|\bco-?(?:responsible|agency|agencies|operator|lead)\b|\bsecondary\b|\bjunior partner\b|"
+    r"\bsupporting role\b|\bsupport role\b|\bplays? second fiddle\b|协助|配合|参与但",
+    re.I,
+)
+# The only agency of the measure: "alone", "on its own", "with no other body", "solely".
+SOLE = re.compile(
+    r"\b(?:alone|on (?:its|their) own|by (?:itself|themselves)|solely|single-?handedly|unassisted|"
+    r"exclusively|all by itself|unaided|sole|singly|solo)\b|"
+    r"\b(?:no|without (?:any )?|with no )(?:other|another|partner|co-?)\s*(?:\w+\s+)?(?:body|bodies|agency|agencies|"
+    r"ministry|ministries|department|departments|partners?|organi[sz]ations?|help|one|co-?agenc\w*)\b|"
+    r"\b(?:the )?only (?:body|agency|ministry|department|one|organi[sz]ation|party) (?:named|listed|responsible|"
+    r"involved)?|\bnobody else\b|\bno one else\b|\bno-one else\b|\bnot shared\b|\bunshared\b|独立|单独|独自",
+    re.I,
+)
+EVERY_ROLE = re.compile(
+    r"\blead\w* or (?:as )?(?:a )?(?:co|support|partner)|\b(?:co-?agency|co-?responsible|support\w*) or (?:as )?lead"
+    r"|\bany (?:role|capacity)\b|\bin any way\b|\bwhatever (?:role|capacity)\b",
+    re.I,
+)
+
+# ---------------------------------------------------------------- asks
+COUNT = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow much\b|\btally\b|\btotal\b|多少|几项|几个|几条", re.I)
+MOST = re.compile(
+    r"\b(?:most|busiest|longest|largest|biggest|heaviest|greatest)\b"
+    r"|\b(?:highest|greatest) (?:number|count|share)\b|最多"
+)
+FEWEST = re.compile(
+    r"\b(?:fewest|least|shortest|smallest|lightest)\b|\b(?:smallest|lowest) (?:number|count|share|list)\b|最少"
+)
+WHO = re.compile(
+    r"\bwho\b|\bwhich (?:agency|agencies|ministry|ministries|body|bodies|department|departments|organi[sz]ations?|"
+    r"office|offices)\b|\bwhose\b|谁|哪个部门|哪些部门",
+    re.I,
+)
+# Yes/no: the question opens with an auxiliary verb (after any greeting), or ends in 吗 / asks 是否.
+YES_NO = re.compile(
+    r"^\W*(?:(?:hi|hello|hey|ok|okay|so|quick q(?:uestion)?|quick one|just checking|sorry|also|and|but|now|well|"
+    r"please|pls|tell me|can you tell me|could you tell me|i wonder|i'd like to know|do you know|any idea)\W+){0,3}"
+    r"(?:is|are|was|were|does|do|did|has|have|had|can|could|will|would|should|shall|must|may)\b(?!\s+you\b)",
+    re.I,
+)
+YES_NO_ZH = re.compile(r"吗[？?\s]*$|是否|有没有|是不是")
+PARTNER = re.compile(
+    r"\b(?:work(?:s|ing|ed)? (?:with|alongside|together)|share[sd]? (?:\w+ ){0,3}(?:with|between)|sharing|"
+    r"partners?|partnered|teams? up|teamed up|collaborat\w*|cooperat\w* with|co-operat\w* with|alongside|"
+    r"together with whom|with whom|joint(?:ly)? with|fellow|paired with|pair up|co-?agencies|counterparts?)\b"
+    r"|合作|共同|一起",
+    re.I,
+)
+COMPARE = re.compile(
+    r"\b(?:differ\w*|compare[ds]?|comparing|comparison|contrast\w*|versus|vs\.?|side[- ]by[- ]side|"
+    r"distinguish\w*|distinction|similar\w*|same thing|overlap\w*)\b|区别|不同|比较|对比",
+    re.I,
+)
+# Sets vs one: "which measures", "any tasks", "all items".
+SET_QUESTION = re.compile(r"\b(?:measures|items|tasks|ones|all|any|anything|everything|list)\b|哪些|有什么", re.I)
+
+# ---------------------------------------------------------------- follow-ups
+SET_ANAPHOR = re.compile(
+    r"\b(?:those|these|them|they|the above|that list|this list|the list|the ones|which ones|of which|"
+    r"among them|listed|you (?:just )?(?:mentioned|listed|gave|cited|showed))\b|这些|那些|其中|上述",
+    re.I,
+)
+PARTITIVE = re.compile(
+    r"\b(?:of|among|from|in) (?:those|these|them|the above|that list|this list|the list|that set|this set)\b|"
+    r"\bthose ones\b|\b(?:just|only) (?:the )?(?:ones|those|these)\b|其中|这些中|上述",
+    re.I,
+)
+PRONOUN = re.compile(r"\b(?:it|its|this|that|this one|that one|this measure|that measure|it's)\b|它|该措施|这项", re.I)
+CONTINUATION = re.compile(
+    r"^\W*(?:and|also|what about|how about|same for|same question for|what of|plus|now|then|"
+    r"ok(?:ay)?,? (?:and|now|what about))\b"
+    r"|\b(?:the same|same thing|likewise|same question|same again|similarly)\b.*\bfor\b|\bsame for\b"
+    r"|^\W*(?:那|还有|同样)",
+    re.I,
+)
+CORRECTION = re.compile(
+    r"^\W*(?:no+|nope|sorry|actually|wait|oops|correction|i mean|i meant|not that|rather|my bad|scratch that|"
+    r"不是|我是说|我指的是)\b|\bi (?:meant|mean|was asking about|wanted)\b|\binstead\b|\bnot (?:that|those)\b",
+    re.I,
+)
+SAME_SECTION = re.compile(r"\b(?:same|that|this) (?:section|part|chapter)\b|同一部分|该部分", re.I)

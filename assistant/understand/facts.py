@@ -1,0 +1,145 @@
+"""The circular's header as a typed record, and questions about its fields.
+
+The header states the title, document number, date, addressees in order, the plan's guiding
+principle and what it implements. A question about a field is answered from the record, with no
+citation; the engine never abstains on a fact the circular states. Each field has several
+descriptions (cue patterns); the first field whose description matches wins.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from index.parse import Plan
+
+
+class Field(StrEnum):
+    """A field of the circular's record."""
+
+    DATE = "date"
+    NUMBER = "document_number"
+    TITLE = "title"
+    ADDRESSEES = "addressees"
+    ADDRESSEE_COUNT = "addressee_count"
+    ADDRESSEE_ORDER = "addressee_order"  # first / last addressee
+    ADDRESSEE_CHECK = "addressee_check"  # was X one of them (yes/no)
+    PRINCIPLE = "principle"
+    IMPLEMENTS = "implements"
+    SECTIONS = "sections"
+    MEASURE_COUNT = "measure_count"
+    OBJECTIVES = "objectives"  # a section's "Objectives and tasks" paragraph
+
+
+@dataclass(frozen=True)
+class Circular:
+    """The header of the circular and the plan's frame, as one record."""
+
+    title: str
+    plan_title: str
+    document_number: str
+    date: str
+    addressees: tuple[str, ...]
+    principle: str
+    implements: str
+    preamble: str
+    sections: tuple[tuple[str, str, int, int], ...]  # numeral, title, first, last measure
+    measure_count: int
+
+    @classmethod
+    def of(cls, plan: Plan) -> Circular:
+        h = plan.header
+        principle = re.search(r"principle of [\"“]([^\"”]+)[\"”]", h.preamble)
+        implements = re.search(r"implement (the [A-Z][^,]+?)(?: and |,)", h.preamble)
+        return cls(
+            title=h.title,
+            plan_title=h.plan_title,
+            document_number=h.document_number,
+            date=h.date,
+            addressees=tuple(h.addressees),
+            principle=principle.group(1) if principle else h.preamble,
+            implements=implements.group(1) if implements else h.preamble,
+            preamble=h.preamble,
+            sections=tuple((s.numeral, s.title, s.measures[0], s.measures[-1]) for s in plan.sections if s.measures),
+            measure_count=len(plan.measures),
+        )
+
+
+_CIRCULAR = r"(?:circular|notice|document|plan|paper|it|this|the thing)"
+_ADDRESS = (
+    r"\b(?:address(?:ed|ees?)|recipients?|sent (?:out )?to|send to|distribut(?:ed|ion)(?: list)?|went (?:out )?to|"
+    r"copied to|cc'?d|to whom|who (?:received|got|was it (?:sent|addressed))|addresses|on the (?:mailing|distribution) "
+    r"list|receiv(?:e|ed|ing) (?:the|this|it)|发送|发给|印发给|抄送|主送)"
+)
+DESCRIPTIONS: dict[Field, re.Pattern] = {
+    Field.NUMBER: re.compile(
+        r"document (?:number|no\.?|#)|doc(?:\.|ument)? ?no\b|reference (?:number|no\.?|code)|file (?:number|no\.?)|"
+        r"serial (?:number|no\.?)|circular (?:number|no\.?)|number of the (?:circular|document|notice)|文号|发文字号|"
+        r"\bref(?:erence)?\b.*\b(?:circular|document)|official number|issuance number|\bcode\b.*\bcircular",
+        re.I,
+    ),
+    Field.DATE: re.compile(
+        rf"\b(?:date[ds]?|dating)\b|\bwhen\b.*\b(?:issued|published|released|signed|sent|dated|out|come out|adopted|"
+        rf"{_CIRCULAR})|\bwhat day\b|\bwhich day\b|\bday (?:was|of)\b|日期|什么时候|何时|哪天",
+        re.I,
+    ),
+    Field.PRINCIPLE: re.compile(
+        r"\bprinciples?\b|\bguiding\b|\bguideline\b|\bmotto\b|\bslogan\b|\bwatchwords?\b|\bphilosophy\b|"
+        r"\bapproach\b.*\bplan\b|指导|原则",
+        re.I,
+    ),
+    Field.IMPLEMENTS: re.compile(
+        r"\bimplement(?:s|ing|ation)? (?:what|which)\b|\bwhat (?:does|did|is) (?:the |this )?(?:plan|it) "
+        r"(?:implement|carry out|put into effect|meant to implement|based on|serve)|\bwhich (?:strategy|outline)\b|"
+        r"\bpurpose of (?:the |this )?(?:plan|circular|document)\b|\bwhat is (?:the |this )?(?:plan|it) for\b|"
+        r"\bwhy (?:was|is) (?:the |this )?(?:plan|circular)\b|\bbigger strategy\b|\boutline\b|"
+        r"\bmeant to (?:implement|carry out)\b|\bunderlying strategy\b|\bparent strategy\b|贯彻|实施什么",
+        re.I,
+    ),
+    Field.TITLE: re.compile(
+        r"\btitle[ds]?\b|\bcalled\b|\bname of (?:the |this )?(?:plan|document|circular|notice)\b|"
+        r"\bfull name\b|\bwhat(?:'s| is) (?:the |this )?(?:plan|document|circular)(?:'s name)?\s*\??$|\bwhat plan\b|"
+        r"\bwhat (?:is|are) (?:this|the) (?:plan|document|circular)\b(?! (?:say|says|about|for))|标题|名称|叫什么",
+        re.I,
+    ),
+    Field.SECTIONS: re.compile(
+        r"\bhow many (?:sections|parts|chapters|headings)\b|\b(?:list|name|what are) (?:the |all |all the )?"
+        r"(?:\w+ )?(?:sections|parts|chapters|headings)\b|\bstructure of (?:the )?plan\b|\btable of contents\b|"
+        r"\b(?:sections|parts|chapters) (?:does|do|of) the plan\b|几个部分|哪几个部分|结构",
+        re.I,
+    ),
+    Field.MEASURE_COUNT: re.compile(
+        r"\bhow many (?:specific |numbered |individual |separate )?(?:measures|items|tasks|actions|points)\b|"
+        r"\b(?:total )?number of (?:specific |numbered )?measures\b|措施.*(?:一共|总共|共有|多少)",
+        re.I,
+    ),
+}
+ADDRESS = re.compile(_ADDRESS, re.I)
+_HOW_MANY_BODIES = re.compile(
+    r"\bhow many (?:agencies|bodies|ministries|departments|organi[sz]ations)\b|多少(?:个)?部门", re.I
+)
+OBJECTIVES = re.compile(r"\bobjectives?\b|\bgoals?\b|\baims?\b|\bpurpose\b|目标", re.I)
+_ORDER = re.compile(r"\b(first|last|final|top|bottom)\b|第一|最后", re.I)
+
+
+def match(text: str) -> Field | None:
+    """The header field a question asks about, or None (see module doc)."""
+    if ADDRESS.search(text) or _HOW_MANY_BODIES.search(text):
+        from assistant.understand.cues import COUNT
+
+        if COUNT.search(text):
+            return Field.ADDRESSEE_COUNT
+        if _ORDER.search(text):
+            return Field.ADDRESSEE_ORDER
+        return Field.ADDRESSEES
+    for field, pattern in DESCRIPTIONS.items():
+        if pattern.search(text):
+            return field
+    return None
+
+
+def order_asked(text: str) -> int:
+    """1 for the first addressee, -1 for the last."""
+    m = _ORDER.search(text)
+    return -1 if m and m.group(0).lower() in ("last", "final", "bottom", "最后") else 1

@@ -1,0 +1,106 @@
+"""Extractor: measure numbers, lists, ranges and positions in the plan.
+
+    "measures 12 to 14" -> (12, 13, 14); "41 vs 42: what's the difference?" -> (41, 42);
+    "the plan's final item overall" -> (90,); "section II's third measure" -> section II's 3rd.
+
+Positions with no scope ("the second one") are ordinals over the previous answer, resolved by the
+follow-up editor, not here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from index.parse import Plan
+
+_NUM = r"(\d{1,4})"
+LOOKUP = re.compile(
+    rf"(?:\bmeasures?\s*(?:no\.?|nos\.?|number|numbers|#)?\s*|\bitems?\s*(?:no\.?|number|#)?\s*|\bpoints?\s+|"
+    rf"\btasks?\s+(?:no\.?\s*)?|#\s*|措施\s*|第\s*){_NUM}"
+    rf"((?:\s*(?:,|and|&|or|to|through|thru|until|-|–|—|vs\.?|versus|和|、|至|与|及)\s*(?:measures?\s*)?{_NUM})*)"
+    rf"(?!\s*(?:st|nd|rd|th)\b)(?:\s*(?:条|项))?",
+    re.I,
+)
+# Bare numbers in a question that is about measures ("41 vs 42?", "who leads 52?").
+_BARE_PAIR = re.compile(rf"(?<![\d,.$])\b{_NUM}\s*(?:,|and|&|vs\.?|versus|or|to|-|–)\s*{_NUM}\b(?![\d,.%])", re.I)
+_BARE = re.compile(r"(?<![\d,.$])\b(\d{1,2})\b(?![\d,.%]|\s*(?:people|percent|cities|provinces|years?|%))")
+_RANGE = re.compile(r"(\d{1,4})\s*(?:to|through|thru|until|-|–|—|至)\s*(\d{1,4})")
+ORDINAL_WORDS = {
+    **{"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4},
+    **{"fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8},
+    **{"ninth": 9, "tenth": 10, "last": -1, "final": -1, "latter": -1, "former": 1, "penultimate": -2},
+    **{"opening": 1, "closing": -1, "concluding": -1, "very last": -1, "second-to-last": -2, "second to last": -2},
+}
+_ORD = "|".join(sorted(map(re.escape, ORDINAL_WORDS), key=len, reverse=True))
+ORDINAL = re.compile(rf"\b({_ORD})\b", re.I)
+_ZH_ORD = re.compile(r"第([一二三四五六七八九十])(?:个|项|条)|最后(?:一)?(?:个|项|条)")
+_ZH = "一二三四五六七八九十"
+# "the plan's first measure", "the final item overall", "the closing one of the whole document".
+POSITION = re.compile(
+    rf"\b(?:the\s+)?(?:plan'?s\s+|document'?s\s+|very\s+)?({_ORD})\s+(?:one|measure|item|task|point|entry)\b"
+    rf"(?P<scope>\s+(?:in|of|on)\s+(?:the\s+)?(?:whole\s+|entire\s+)?(?:plan|document|list|thing|lot)|\s+overall)?",
+    re.I,
+)
+# Words in a question that make a bare number a measure number.
+_MEASUREISH = re.compile(r"\b(?:who|lead|leads|differ|compare|versus|vs|contrast|say|says|about)\b", re.I)
+
+
+@dataclass
+class Numbers:
+    """What the number extractor claims: measures, out-of-range numbers, positions, spans."""
+
+    measures: list[int] = field(default_factory=list)
+    out_of_range: list[int] = field(default_factory=list)
+    position: int | None = None  # 1-based, negative from the end; scope decided by the caller
+    position_scoped: bool = False  # "in the plan" / "overall" given
+    ordinals: list[int] = field(default_factory=list)  # ordinal words not tied to "measure ... in the plan"
+    spans: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _expand(span: str) -> list[int]:
+    out: list[int] = []
+    for a, b in _RANGE.findall(span):
+        out.extend(range(int(a), int(b) + 1) if 0 <= int(b) - int(a) < 90 else [int(a), int(b)])
+    out.extend(int(n) for n in re.findall(r"\d{1,4}", span))
+    return list(dict.fromkeys(out))
+
+
+def extract(text: str, plan: Plan) -> Numbers:
+    """Measure references of a question (see module doc)."""
+    got = Numbers()
+    total = len(plan.measures)
+
+    def add(numbers: list[int], span: tuple[int, int]) -> None:
+        for n in numbers:
+            target = got.measures if 1 <= n <= total else got.out_of_range
+            if n not in target:
+                target.append(n)
+        got.spans.append(span)
+
+    for m in LOOKUP.finditer(text):
+        add(_expand(m.group(0)), m.span())
+    if not got.measures and not got.out_of_range:
+        if (m := _BARE_PAIR.search(text)) and _MEASUREISH.search(text):
+            add(_expand(m.group(0)), m.span())
+        else:
+            bare = list(_BARE.finditer(text))
+            if len(bare) == 1 and _MEASUREISH.search(text) and 1 <= int(bare[0].group(1)) <= total:
+                add([int(bare[0].group(1))], bare[0].span())
+    if m := POSITION.search(text):
+        got.position = ORDINAL_WORDS[m.group(1).lower()]
+        got.position_scoped = bool(m.group("scope"))
+        got.spans.append(m.span())
+    got.ordinals = [ORDINAL_WORDS[w.lower()] for w in ORDINAL.findall(text)]
+    for m in _ZH_ORD.finditer(text):
+        got.ordinals.append(_ZH.index(m.group(1)) + 1 if m.group(1) else -1)
+    return got
+
+
+def pick(numbers: list[int], position: int) -> int | None:
+    """The measure at a 1-based (or negative) position: ``pick([31, 36, 43], -1) -> 43``."""
+    if position > 0 and position <= len(numbers):
+        return numbers[position - 1]
+    if position < 0 and -position <= len(numbers):
+        return numbers[position]
+    return None

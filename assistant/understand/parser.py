@@ -1,0 +1,270 @@
+"""Understand stage: a question (and the conversation so far) -> a typed :class:`Query`.
+
+Each kind of constraint is found by its own extractor, independently, on the question's text:
+measure numbers (:mod:`.numbers`), agencies with role and polarity (:mod:`.agencies`), sections
+(:mod:`.sections`), what is asked for (:mod:`.asks`), facts about the circular (:mod:`.facts`).
+What no extractor claims, less cue and function words, is the topic. A follow-up edits the previous
+query (:mod:`.followup`). Stops (other year, injection, unknown body) end the parse.
+
+    >>> parser.parse("How many measures does SIPO lead outside section V?")
+    Query(ask=COUNT, constraints=[+ agency SIPO role=lead, − section V])
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from assistant.conversation import state_from
+from assistant.text import CJK, HEADS, STOP, Speller, stem, words
+from assistant.understand import asks, cues, facts, followup, numbers
+from assistant.understand.agencies import AgencyFinder
+from assistant.understand.query import Ask, Constraint, Kind, Query, Stop
+from assistant.understand.sections import SectionFinder
+from index.agencies import Registry
+from index.parse import Plan
+
+_YEAR = re.compile(r"(?<![\[\d])\b(19[5-9]\d|20[0-4]\d)\b(?!\])")
+# Words that only steer the question (asks, roles, references): never a topic.
+_CUE_WORDS = frozenset(
+    cues.LEAD_WORDS
+    | set(numbers.ORDINAL_WORDS)
+    | {"many", "much", "number", "count", "total", "fewest", "least", "most", "biggest", "largest", "highest",
+       "lowest", "smallest", "greatest", "maximum", "minimum", "busiest", "top", "who", "whose", "support",
+       "supports", "supporting", "assist", "secondary", "co", "partner", "partners", "ministries", "agencies",
+       "bodies", "ones", "one", "more", "detail", "details", "explain", "elaborate", "expand", "text", "full",
+       "exact", "wording", "quote", "exactly", "numbered", "possible", "times", "appear", "appears", "listed",
+       "list", "alone", "solely", "sole", "except", "excluding", "exclude", "outside", "without", "minus", "apart",
+       "aside", "neither", "nor", "differ", "differs", "difference", "differences", "compare", "comparison",
+       "versus", "vs", "share", "shares", "shared", "sharing", "work", "works", "working", "together",
+       "alongside", "same", "meant", "mean", "instead", "actually", "sorry", "heading", "headings", "pillar",
+       "everything", "anything", "under", "whole", "entire", "overall", "plan", "named", "involved",
+       "participate", "part", "play", "role", "agency", "ministry", "body", "department", "responsible",
+       "handle", "handles", "handled", "fall", "falls", "belong", "belongs", "within", "inside", "apply", "other",
+       "else", "someone", "somebody", "another", "nobody", "anyone", "single", "solo", "itself", "themselves"}
+)  # fmt: skip
+_ORG_HEADS = HEADS | {"council"}
+
+
+def normalise(text: str) -> str:
+    """Fold full-width forms (NFKC) and drop invisible format characters (soft hyphen, ZWJ, BOM)."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
+class QueryParser:
+    """Parses questions over one plan and registry."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        registry: Registry,
+        speller: Speller,
+        plan_terms: dict[str, int],
+        describer=None,
+        sections: SectionFinder | None = None,
+    ):
+        self.plan = plan
+        self.registry = registry
+        self.speller = speller
+        self.plan_terms = plan_terms  # stem -> number of measures using it (text and expansions)
+        self.agencies = AgencyFinder(registry, describer)
+        self.sections = sections or SectionFinder(plan)
+        self.year = plan.header.year
+        # The plan's own name ("the 2012 IP strategy promotion plan") names the document, not a topic.
+        name_words = set(words(plan.header.plan_title)) | {"plan", "circular", "outline", "intellectual", "property"}
+        name_words -= STOP - {"plan"}
+        word = "(?:" + "|".join(sorted(map(re.escape, name_words), key=len, reverse=True)) + ")"
+        self._plan_name = re.compile(rf"\b(?:{word}[\s'’s-]+){{1,6}}(?:plan|strategy|circular|outline)\b", re.I)
+
+    # ------------------------------------------------------------ entry point
+
+    def parse(self, question: str, history: list[dict] | None = None, depth: int = 0) -> Query:
+        """The typed query for ``question`` given the chat ``history``."""
+        text = " ".join(normalise(question).split())
+        q = Query(text=text, corrected=text)
+        if not words(text) and not CJK.search(text):
+            q.stop = Stop.EMPTY
+            return q
+        if cues.INJECTION.search(text):
+            q.stop = Stop.INJECTION
+            return q
+        q.language = "zh" if CJK.search(text) else "en"
+
+        state = state_from(history)
+        nums = numbers.extract(text, self.plan)
+        if nums.position is not None and not nums.position_scoped and not state.empty:
+            nums.position = None  # "the second one" after an answer: an ordinal of that answer
+        q.out_of_range = nums.out_of_range
+        spans = list(nums.spans)
+        found = self.agencies.extract(text, spans)
+        spans += found.spans
+        q.trace += found.trace
+        q.successors = found.successors
+        q.unknown_bodies = found.unknown
+        section_constraints, section_spans = self.sections.extract(text, spans)
+        spans += section_spans
+        constraints: list[Constraint] = []
+        if nums.measures:
+            constraints.append(Constraint(Kind.MEASURES, tuple(nums.measures), text="numbers", how="number"))
+        constraints += found.constraints + section_constraints
+        self._position(nums, constraints)
+
+        years = [y for y in _YEAR.findall(text) if y != self.year]
+        q.year = years[0] if years else None
+
+        lead_cue = any(c.role == "lead" for c in found.constraints) or bool(
+            set(w.lower() for w in re.findall(r"[A-Za-z]+", text.replace("MOST", ""))) & cues.LEAD_WORDS
+        )
+        got = asks.detect(
+            text,
+            agencies=len([c for c in found.constraints if c.include]),
+            measures=len(self._measures_of(constraints)),
+            sections=len(section_constraints),
+            lead_cue=lead_cue,
+        )
+        q.ask, q.rank, q.among_ministries = got.ask, got.rank, got.among_ministries
+        self._fact(q, constraints, nums)
+        self._topic(q, constraints, spans)
+        q.constraints = constraints
+
+        if not state.empty and followup.needs_history(q, nums) and q.ask != Ask.FACT:
+            prev = state.query_obj() if state.query else None
+            if prev is None and state.question and depth < 4:
+                prev = self.parse(state.question, list(state.before), depth + 1)
+            q = followup.edit(q, prev or Query(text=""), state, nums, self.plan)
+        self._finish(q)
+        return q
+
+    # ------------------------------------------------------------ pieces
+
+    @staticmethod
+    def _measures_of(constraints: list[Constraint]) -> list[int]:
+        return [n for c in constraints if c.kind == Kind.MEASURES for n in c.value]  # type: ignore[union-attr]
+
+    def _position(self, nums: numbers.Numbers, constraints: list[Constraint]) -> None:
+        """ "the final item overall" / "section II's third measure" -> that measure."""
+        if nums.position is None or nums.measures:
+            return
+        scope = next((c for c in constraints if c.kind == Kind.SECTION and c.include), None)
+        if scope is not None:
+            pool = list(self.plan.section(str(scope.value)).measures)
+            constraints.remove(scope)
+        elif nums.position_scoped or not constraints:
+            pool = [m.number for m in self.plan.measures]
+        else:
+            return
+        n = numbers.pick(pool, nums.position)
+        if n is not None:
+            constraints.insert(0, Constraint(Kind.MEASURES, (n,), text="position", how="position"))
+
+    def _fact(self, q: Query, constraints: list[Constraint], nums: numbers.Numbers) -> None:
+        """A question about the circular's header: answered from the record."""
+        sections = [c for c in constraints if c.kind == Kind.SECTION and c.include]
+        if sections and facts.OBJECTIVES.search(q.text) and not [c for c in constraints if c.kind == Kind.AGENCY]:
+            q.ask, q.fact = Ask.FACT, str(facts.Field.OBJECTIVES)  # "the objectives of section VIII"
+            q.subject = str(sections[0].value)
+            return
+        field = facts.match(q.text)
+        if field is None:
+            return
+        agencies = [c for c in constraints if c.kind == Kind.AGENCY]
+        if field in (facts.Field.ADDRESSEES, facts.Field.ADDRESSEE_ORDER) and (agencies or q.unknown_bodies):
+            field = facts.Field.ADDRESSEE_CHECK
+            q.subject = str(agencies[0].value) if agencies else q.unknown_bodies[0]
+            q.unknown_bodies = []
+        elif field in (facts.Field.ADDRESSEE_COUNT,) and (agencies or nums.measures or self._has_topic(q.text)):
+            if nums.measures and not agencies and not facts.ADDRESS.search(q.text):
+                q.ask = Ask.WHO  # "how many agencies are named in measure 16?": its agencies, counted
+            return
+        elif (agencies or nums.measures or any(c.kind == Kind.SECTION for c in constraints)) and field not in (
+            facts.Field.ADDRESSEES,
+            facts.Field.ADDRESSEE_COUNT,
+        ):
+            return
+        if field == facts.Field.MEASURE_COUNT and (
+            q.ask not in (Ask.COUNT, Ask.MEASURES) or constraints or followup.refers_back(q.text)
+        ):
+            return
+        generic = field == facts.Field.MEASURE_COUNT  # "how many measures concern patents?" counts patents
+        if field in facts.DESCRIPTIONS and self._has_topic(facts.DESCRIPTIONS[field].sub(" ", q.text), generic):
+            return  # "medicine IP guiding principles": a topic of a measure, not the plan's principle
+        q.ask, q.fact = Ask.FACT, str(field)
+        q.trace.append(f"fact: {field}")
+
+    def _has_topic(self, text: str, any_plan_word: bool = False) -> bool:
+        """Does ``text`` use a specific word of the plan (not everywhere in it, not a cue)?"""
+        limit = len(self.plan.measures) if any_plan_word else 0.2 * len(self.plan.measures)
+        return any(
+            0 < self.plan_terms.get(stem(w), 0) <= limit
+            for w in words(text)
+            if w not in STOP and w not in _CUE_WORDS and len(w) > 2
+        )
+
+    def _topic(self, q: Query, constraints: list[Constraint], spans: list[tuple[int, int]]) -> None:
+        """What no extractor claimed, less cue and function words: the topic constraint."""
+        rest = list(q.text)
+        for a, b in spans:
+            rest[a:b] = " " * (b - a)
+        remainder = self._plan_name.sub(" ", _YEAR.sub(" ", "".join(rest)))
+        if q.language == "en":
+            remainder, q.corrections = self.speller.correct_text(remainder)
+            if q.corrections:
+                q.trace.append(f"spelling: {q.corrections}")
+        q.corrected = " ".join(remainder.split())  # what topic scoring reads (function words help meaning)
+        has_agency = any(c.kind == Kind.AGENCY for c in constraints)
+        patterns = [cues.EVERY_ROLE, cues.PARTNER, cues.COMPARE, cues.CORRECTION, cues.CONTINUATION, cues.SAME_SECTION]
+        if has_agency:  # "helps", "alone" are role cues only where an agency takes the role
+            patterns += [cues.CO, cues.SOLE]
+        for pattern in patterns:
+            remainder = pattern.sub(" ", remainder)
+        names = {w for c in constraints if c.kind == Kind.AGENCY for w in words(str(c.value))}
+        # words of an included section's own title name the section ("part III, the utilization one"), not a topic
+        titled = {
+            stem(w)
+            for c in constraints
+            if c.kind == Kind.SECTION and c.include
+            for n in (c.any_of or (str(c.value),))
+            for w in words(self.plan.section(n).title)
+        }
+        kept = [
+            w
+            for w in words(remainder)
+            if w not in STOP
+            and w not in _CUE_WORDS
+            and w not in names
+            and len(w) > 1
+            and not w.isdigit()
+            and w not in _ORG_HEADS
+            and stem(w) not in titled
+        ]
+        q.topic_terms = list(dict.fromkeys(stem(w) for w in kept if stem(w) in self.plan_terms))
+        topic = " ".join(kept)
+        if q.language == "zh":
+            topic = " ".join(re.findall(r"[\u3400-\u9fff]+", remainder)) or topic
+        if topic and q.ask != Ask.FACT:
+            # value: the topic's content words (narrowing); text: the question as topic scoring reads it
+            constraints.append(
+                Constraint(Kind.TOPIC, topic, text=q.corrected if q.language == "en" else q.text, how="remainder")
+            )
+
+    def _finish(self, q: Query) -> None:
+        """Stops, then a section alone as a unit."""
+        known = [c for c in q.constraints if c.kind == Kind.AGENCY]
+        if q.year and q.ask != Ask.FACT:
+            q.stop = Stop.OTHER_YEAR
+        elif q.out_of_range and not q.measures:
+            q.stop = Stop.OUT_OF_RANGE
+        elif q.unknown_bodies and not known and q.ask != Ask.FACT:
+            q.stop = Stop.UNKNOWN_AGENCY
+        if not q.constraints and q.ask in (Ask.MEASURES, Ask.COUNT, Ask.YES_NO, Ask.WHO) and not q.stop:
+            content = [w for w in words(q.text) if w not in STOP and w not in _CUE_WORDS and len(w) > 1]
+            if content and not re.search(r"\b(?:all|every|whole|entire)\b", q.text, re.I):
+                # nothing but the plan's own name: the whole question is the topic, and the cut-off decides
+                q.constraints = [Constraint(Kind.TOPIC, " ".join(content), text=q.corrected or q.text, how="question")]
+        kinds = {c.kind for c in q.constraints if c.include}
+        if q.ask == Ask.MEASURES and kinds == {Kind.SECTION} and not any(not c.include for c in q.constraints):
+            q.ask = Ask.SECTION
+        q.trace.append(f"ask: {q.ask}" + (f" ({q.rank})" if q.rank else "") + (f"; stop: {q.stop}" if q.stop else ""))
+        for c in q.constraints:
+            q.trace.append(f"constraint: {c.describe()}")

@@ -1,0 +1,232 @@
+"""Extractor: sections, by number (Arabic, Roman, Chinese, ordinal word), by title, or by theme.
+
+    "section III", "part 3", "the third section", "第三部分"      -> III  (how="number")
+    "the part about IP culture"                                  -> VIII (how="title": its words)
+    "the IP services chapter", "the protection part"             -> VII, IV (how="theme")
+
+A theme needs a section noun (section, part, chapter, heading, pillar): without one, words like
+"services" are a topic, not a section. Theme words are scored against each section's title by stems
+weighted by how rare they are among the titles, then by meaning (embedding similarity to the title
+and objectives) above a threshold fitted on dev. Polarity comes from cue words before the mention
+("outside", "not in", "except").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from assistant.text import FUNCTION_WORDS, terms
+from assistant.understand import cues
+from assistant.understand.query import Constraint, Kind
+from index.parse import Plan
+
+ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
+_WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+_ORDS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
+_ZH = "一二三四五六七八九十"
+NOUN = r"(?:sections?|parts?|chapters?|headings?|pillars?|secs?\.?|§)"
+_BY_NUMBER = re.compile(
+    rf"\b{NOUN}\s*(?:no\.?\s*|number\s+|#\s*)?(?P<n>[ivx]+|\d{{1,2}}|{'|'.join(_WORDS)})\b"
+    rf"(?P<more>(?:\s*(?:,|and|or|&|to|through|-|–)\s*(?:{NOUN}\s*)?(?:[ivx]+|\d{{1,2}})\b(?![\d,.]))*)"
+    rf"|\b(?:the\s+)?(?P<o>{'|'.join(_ORDS)}|last|final)\s+{NOUN}"
+    rf"|第(?P<z>[{_ZH}])(?:部分|章|节|大类)"
+    rf"|(?<![\w.])(?P<r>I{{1,3}}|IV|V|VI{{1,3}})\.(?=\s)",
+    re.I,
+)
+_THEME_NOUN = re.compile(rf"\b{NOUN}\b", re.I)
+_THEME_AFTER = re.compile(
+    r"^\s*(?:on|about|for|of|called|titled|entitled|named|dealing with|covering|that covers|which covers|"
+    r"that deals with|which deals with|concerning|regarding)\s+(?:the\s+)?",
+    re.I,
+)
+_GENERIC = {"ip", "intellectual", "property", "plan"}
+_THEME_STOP = {
+    "that",
+    "which",
+    "where",
+    "and",
+    "is",
+    "are",
+    "does",
+    "do",
+    "has",
+    "have",
+    "for",
+    "with",
+    "without",
+    "except",
+    "but",
+    "not",
+    "led",
+    "lead",
+    "leads",
+    "involving",
+    "naming",
+    "in",
+    "by",
+    "the",
+}
+
+
+@dataclass(frozen=True)
+class SectionHit:
+    numerals: tuple[str, ...]
+    start: int
+    end: int
+    how: str
+    score: float = 1.0
+
+
+class SectionFinder:
+    """Section references of a question, over one plan's sections."""
+
+    def __init__(self, plan: Plan, embedder=None, theme_threshold: float = 0.45):
+        self.plan = plan
+        self.numerals = [s.numeral for s in plan.sections]
+        self.embedder = embedder
+        self.theme_threshold = theme_threshold
+        self._titles = {s.numeral: set(terms(s.title)) - _GENERIC for s in plan.sections}
+        df = Counter(t for ts in self._titles.values() for t in ts)
+        n = len(plan.sections)
+        self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        self._vectors = None
+
+    # ------------------------------------------------------------ numbers
+
+    def _numeral(self, token: str) -> str | None:
+        t = token.lower()
+        if t.isdigit():
+            i = int(t) - 1
+        elif t in _WORDS:
+            i = _WORDS.index(t)
+        elif t in _ORDS:
+            i = _ORDS.index(t)
+        elif t in ("last", "final"):
+            i = len(self.numerals) - 1
+        elif t.upper() in ROMAN:
+            i = ROMAN.index(t.upper())
+        else:
+            return None
+        return self.numerals[i] if 0 <= i < len(self.numerals) else None
+
+    def by_number(self, text: str) -> list[SectionHit]:
+        hits = []
+        for m in _BY_NUMBER.finditer(text):
+            if m.group("z"):
+                tokens = [str(_ZH.index(m.group("z")) + 1)]
+            elif m.group("o"):
+                tokens = [m.group("o")]
+            elif m.group("r"):
+                tokens = [m.group("r")]
+            else:
+                tokens = [m.group("n")]
+                more = m.group("more") or ""
+                rng = re.search(
+                    rf"\b([ivx]+|\d{{1,2}})\s*(?:to|through|-|–)\s*(?:{NOUN}\s*)?([ivx]+|\d{{1,2}})\s*$",
+                    f"{m.group('n')}{more}",
+                    re.I,
+                )
+                tokens += re.findall(r"\b([ivx]+|\d{1,2})\b", more, re.I)
+                if rng:
+                    a, b = self._numeral(rng.group(1)), self._numeral(rng.group(2))
+                    if a and b:
+                        i, j = self.numerals.index(a), self.numerals.index(b)
+                        tokens = [str(k + 1) for k in range(i, j + 1)]
+            numerals = tuple(dict.fromkeys(n for n in (self._numeral(t) for t in tokens) if n))
+            if numerals:
+                hits.append(SectionHit(numerals, m.start(), m.end(), "number"))
+        return hits
+
+    # ------------------------------------------------------------ titles and themes
+
+    def theme_phrase(self, text: str, taken: list[tuple[int, int]]) -> list[tuple[str, int, int]]:
+        """Words naming a section by subject around a section noun: "the IP services chapter"."""
+        out = []
+        for m in _THEME_NOUN.finditer(text):
+            if any(a <= m.start() < b for a, b in taken):
+                continue
+            before = re.findall(r"[A-Za-z][\w'-]*", text[: m.start()])
+            mods: list[str] = []
+            for w in reversed(before[-4:]):
+                if w.lower() in FUNCTION_WORDS or w.lower() in ("which", "what", "plan's", "plan"):
+                    break
+                mods.insert(0, w)
+            rest = text[m.end() :]
+            after: list[str] = []
+            end = m.end()
+            if a := _THEME_AFTER.match(rest):
+                for w in re.finditer(r"[A-Za-z][\w'-]*|[?.!,;]", rest[a.end() :]):
+                    if len(after) >= 6 or not w.group(0)[0].isalpha() or w.group(0).lower() in _THEME_STOP:
+                        break
+                    after.append(w.group(0))
+                    end = m.end() + a.end() + w.end()
+            start = m.start()
+            if mods:
+                start = text.rfind(mods[0], 0, m.start())
+            phrase = " ".join(mods + after)
+            if phrase.strip():
+                out.append((phrase, max(start, 0), end))
+        return out
+
+    def by_theme(self, text: str, taken: list[tuple[int, int]]) -> list[SectionHit]:
+        hits = []
+        for phrase, start, end in self.theme_phrase(text, taken):
+            numeral, score, how = self.match_theme(phrase)
+            if numeral:
+                hits.append(SectionHit((numeral,), start, end, how, score))
+        return hits
+
+    def match_theme(self, phrase: str) -> tuple[str | None, float, str]:
+        """The section a subject phrase names: by title stems (rarest first), else by meaning."""
+        stems = set(terms(phrase)) - _GENERIC
+        scores = {n: sum(self._idf.get(t, 0.0) for t in stems & ts) for n, ts in self._titles.items()}
+        best = max(scores.values(), default=0.0)
+        winners = [n for n, s in scores.items() if s == best]
+        if best > 0 and len(winners) == 1:
+            return winners[0], round(best, 3), "title"
+        if self.embedder is None or not stems:
+            return None, 0.0, ""
+        ranked = self.similarities(phrase)
+        if ranked and ranked[0][1] >= self.theme_threshold and (len(ranked) < 2 or ranked[0][1] - ranked[1][1] > 0.02):
+            return ranked[0][0], round(ranked[0][1], 3), "theme"
+        return None, 0.0, ""
+
+    def similarities(self, phrase: str) -> list[tuple[str, float]]:
+        """Cosine of a phrase to each section's title and objectives, best first."""
+        import numpy as np
+
+        if self._vectors is None:
+            texts = [f"{s.title}. {s.objectives}" for s in self.plan.sections]
+            m = np.asarray(self.embedder.embed_documents(texts), dtype="float32")
+            self._vectors = m / np.linalg.norm(m, axis=1, keepdims=True).clip(min=1e-9)
+        q = np.asarray(self.embedder.embed_query(phrase), dtype="float32")
+        sims = self._vectors @ (q / (np.linalg.norm(q) or 1.0))
+        return sorted(zip(self.numerals, sims.tolist(), strict=True), key=lambda x: -x[1])
+
+    # ------------------------------------------------------------ constraints
+
+    def extract(self, text: str, taken: list[tuple[int, int]]) -> tuple[list[Constraint], list[tuple[int, int]]]:
+        """Section constraints with polarity, and the spans they claim."""
+        hits = [h for h in self.by_number(text) if not any(a <= h.start < b for a, b in taken)]
+        claimed = [(h.start, h.end) for h in hits]
+        hits += self.by_theme(text, taken + claimed)
+        constraints, spans = [], []
+        for h in hits:
+            window = text[max(0, h.start - 48) : h.start]
+            include = not cues.EXCLUDE_BEFORE.search(window) and not cues.EXCLUDE_AFTER.search(text[h.end : h.end + 30])
+            constraints.append(
+                Constraint(
+                    Kind.SECTION,
+                    h.numerals[0],
+                    include,
+                    text=text[h.start : h.end],
+                    how=h.how,
+                    score=h.score,
+                    any_of=h.numerals if len(h.numerals) > 1 else (),
+                )
+            )
+            spans.append((h.start, h.end))
+        return constraints, spans
