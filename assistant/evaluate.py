@@ -75,9 +75,10 @@ def evaluate(q: Query, plan: Plan, scorer: TopicScorer | None) -> Evaluation:
         topic_terms = [t for t in terms(str(topic.value)) if t in scorer.plan_terms]
         text = topic.text or str(topic.value)
         out.before_topic = order
+        others = [c for c in q.constraints if c.kind != Kind.TOPIC]
         if record_includes and all(c.kind == Kind.PREVIOUS for c in record_includes):
             res = scorer.within_previous(text, topic_terms, chosen)
-        elif record_includes:  # narrow what the records left
+        elif others:  # narrow what the records left (an exclusion alone also leaves a set)
             res = scorer.narrow(str(topic.value), topic_terms, chosen)
         else:
             res = scorer.search(

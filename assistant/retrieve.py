@@ -119,6 +119,7 @@ class Retriever:
             plan, registry, Speller(vocabulary, known_english()), self.plan_terms, self.describer, sections
         )
         self.circular = facts.Circular.of(plan)
+        self.parser.recall = lambda prev: evaluate(prev, plan, self.topics).numbers
 
     def expansion_text(self, number: int) -> str:
         return self.topics.expansion_text(number)

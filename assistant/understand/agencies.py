@@ -68,9 +68,10 @@ class AgencyFinder:
             found = [f for f in found if f not in overlap]
             found.append(_Mention((m.agency,), m.text, span[0], span[1], MatchHow(m.how)))
         if self.describer is not None:
-            spans = taken + [(f.start, f.end) for f in found]
+            cue_spans = [(a, b) for a, b, _ in _role_cues(text)]
+            spans = taken + [(f.start, f.end) for f in found] + cue_spans
             for ref, start, end in self.describer.find(text, spans):
-                if any(ref.name in f.names for f in found):
+                if any(ref.name in f.names for f in found) or any(a <= start < b for a, b in cue_spans):
                     continue
                 if reading := topic_reading(text, start, end):
                     self.readings.append(f"“{text[start:end]}” read as a topic, not {ref.name}: {reading}")
@@ -138,6 +139,12 @@ class AgencyFinder:
         return Agencies(constraints, [(m.start, m.end) for m in mentions], successors, unknown, trace)
 
 
+_FOR_SECTION = re.compile(
+    r"\s*(?:(?:listed|found|located|included|contained|named|set out|grouped|placed|belonging)\s+)?"
+    r"(?:(?:under|in|within|from|to|of|by)\s+)?(?:the\s+)?"
+    r"(?:(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|same)\s+)?(?:sections?|parts?|chapters?)\b",
+    re.I,
+)
 _STATE_COUNCIL = re.compile(r"^\s+of\s+the\s+State\s+Council\b", re.I)
 _AND_WORDS = re.compile(r"^\s+(?:and|&)\s+([A-Z][\w-]*(?:\s+[A-Z][\w-]*){0,2})")
 _PASSIVE_AFTER = re.compile(r"^\W*(?:\w+\s+){0,2}?(?:be|been|being|get|gets|got)\s+\w+(?:ed|en|t)\b", re.I)
@@ -174,12 +181,11 @@ def topic_reading(text: str, start: int, end: int) -> str:
 
 def _role_cues(text: str) -> list[tuple[int, int, Role]]:
     """Role cues with their spans; "not as the lead" is one co-responsible cue, not a lead cue."""
-    if cues.EVERY_ROLE.search(text):
-        m = cues.EVERY_ROLE.search(text)
-        return [(m.start(), m.end(), Role.ANY)]
-    found: list[tuple[int, int, Role]] = []
+    found: list[tuple[int, int, Role]] = [(m.start(), m.end(), Role.ANY) for m in cues.EVERY_ROLE.finditer(text)]
     for m in cues.SOLE.finditer(text):
-        found.append((m.start(), m.end(), Role.SOLE))
+        if not any(a <= m.start() < b for a, b, _ in found):
+            found.append((m.start(), m.end(), Role.SOLE))
+
     for m in cues.CO.finditer(text):
         if re.search(
             r"\b(?:not|n't) (?:just|only|merely|simply)\s*$|\b(?:rather than|instead of)\s*$", text[: m.start()], re.I
@@ -203,17 +209,33 @@ def _roles(text: str, mentions: list[_Mention]) -> dict[int, Role]:
     out: dict[int, Role] = {}
     if not mentions:
         return out
-    strength = {Role.ANY: 0, Role.LEAD: 1, Role.CO: 2, Role.SOLE: 3}
+    strength = {Role.LEAD: 1, Role.CO: 2, Role.SOLE: 3, Role.ANY: 4}  # "as lead or otherwise" names every role
+    for k, m in enumerate(mentions):  # "that only MOFCOM is responsible for": only that body
+        if re.search(r"\bonly\s+(?:the\s+)?$", text[: m.start]):
+            out[k] = Role.SOLE
     for start, end, role in _role_cues(text):
         if any(m.start <= start < m.end and m.how != MatchHow.DESCRIPTION for m in mentions):
             continue  # a word inside an agency's own name
-        i = min(range(len(mentions)), key=lambda k: min(abs(start - mentions[k].end), abs(mentions[k].start - end)))
-        if role == Role.ANY:
-            out = {k: Role.ANY for k in range(len(mentions))}
-            break
-        if strength[role] > strength[out.get(i, Role.ANY)]:
+        i = _owner(text, mentions, start, end)
+        if i not in out or strength[role] > strength[out[i]] and out[i] != Role.SOLE:
             out[i] = role
     return out
+
+
+def _owner(text: str, mentions: list[_Mention], start: int, end: int) -> int:
+    """The mention a role cue belongs to: "led by X" / "headed by X" binds forward; otherwise the
+    cue describes the nearest agency before it ("X takes part but doesn't lead"), else the next one."""
+    cue = text[start:end].strip().lower()
+    forward = re.match(r"\s*(?:\w+\s+)?by\b", text[end:]) or cue.endswith(" by") or cue == "only"
+    before = [k for k, m in enumerate(mentions) if m.end <= start]
+    after = [k for k, m in enumerate(mentions) if m.start >= end]
+    if forward and after:
+        return after[0]
+    if before and (start - mentions[before[-1]].end) <= 80:
+        return before[-1]
+    if after:
+        return after[0]
+    return min(range(len(mentions)), key=lambda k: min(abs(start - mentions[k].end), abs(mentions[k].start - end)))
 
 
 def _polarity(text: str, m: _Mention, mentions: list[_Mention], roles: dict) -> tuple[bool, Role | None]:
@@ -227,6 +249,8 @@ def _polarity(text: str, m: _Mention, mentions: list[_Mention], roles: dict) -> 
         return False, None
     after_text = text[m.end : m.end + 40]
     after = cues.EXCLUDE_AFTER.search(after_text)
+    if after and _FOR_SECTION.match(text[m.end + after.end() :]):
+        after = None  # "X not listed under section 6": the negation is the section's
     if after:
         role_spans = [(a - m.end, b - m.end) for a, b, _ in _role_cues(text) if m.end <= a < m.end + 40]
         if not any(a <= after.end() and after.start() <= b for a, b in role_spans):

@@ -35,12 +35,18 @@ class Asked:
     among_ministries: bool = False
 
 
-def detect(text: str, *, agencies: int, measures: int, sections: int, lead_cue: bool) -> Asked:
-    """What ``text`` asks for, given how many agencies, measures and sections it names."""
+def detect(text: str, *, agencies: int, measures: int, sections: int, lead_cue: bool, masked: str = "") -> Asked:
+    """What ``text`` asks for, given how many agencies, measures and sections it names (``masked``: the
+    text with the agencies' own names blanked out, so "the copyright office" is not an agency word)."""
+    masked = masked or text
     plain = text.replace("MOST", "")  # MOST in capitals is the science ministry
     if cues.COMPARE.search(text) and measures >= 2:
         return Asked(Ask.COMPARE)
-    if agencies == 1 and cues.PARTNER.search(text) and (cues.WHO.search(text) or _PARTNER_NOUN.search(text)):
+    if (
+        agencies == 1
+        and cues.PARTNER.search(masked)
+        and (cues.WHO.search(masked) or _PARTNER_NOUN.search(masked) or _AGENCY_WORD.search(masked))
+    ):
         return Asked(Ask.PARTNERS)
     most, fewest = bool(cues.MOST.search(plain)), bool(cues.FEWEST.search(plain))
     counting = bool(cues.COUNT.search(text))
@@ -62,6 +68,10 @@ def detect(text: str, *, agencies: int, measures: int, sections: int, lead_cue: 
         return Asked(Ask.COUNT)
     if cues.WHO.search(text) and not agencies and not re.search(r"\bwho(?:'s| is)? (?:asking|me)\b", text, re.I):
         return Asked(Ask.WHO)
-    if (cues.YES_NO.search(text) and not _REQUEST.search(text)) or cues.YES_NO_ZH.search(text):
+    if (
+        (cues.YES_NO.search(text) and not _REQUEST.search(text))
+        or cues.YES_NO_LOOSE.search(text)
+        or cues.YES_NO_ZH.search(text)
+    ):
         return Asked(Ask.YES_NO)
     return Asked(Ask.MEASURES)

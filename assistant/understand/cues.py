@@ -17,13 +17,18 @@ INJECTION = re.compile(
 # ---------------------------------------------------------------- polarity (exclusion)
 # Before a mention: "outside section IV", "not in section V", "except SIPO", "other than the courts".
 EXCLUDE_BEFORE = re.compile(
-    r"(?:\b(?:outside(?: of)?|not (?:in|within|under|from|part of|involving|including|naming|with|by|led by)|"
+    r"(?:\b(?:outside(?: of)?|not (?:(?!lead|leading|head|heading)\w+ )?(?:in|within|under|from|to|of|involving|"
+    r"including|naming|with|by)|"
+    r"free of(?: any)?|leav(?:e|es|ing)|(?:located|anywhere|any section) (?:\w+ )?(?:except|other than)|"
     r"except(?: for| those (?:in|of|involving|with|naming))?|excepting|other than|apart from|aside from|"
     r"excluding|exclude|leaving out|leave out|without|minus|but not|and not|neither|nor|beyond|"
+    r"remove|removing|drop|dropping|delete|take out|strip out|filter out|cut|"
     r"don't (?:involve|include|name|have)|doesn't (?:involve|include|name|have)|do not (?:involve|include|name)|"
-    r"does not (?:involve|include|name)|no (?:involvement|role|part) (?:of|for|by)|not involve|"
+    r"does not (?:involve|include|name)|no (?:involvement|role|part|say|hand) (?:of|for|by|from|on the part of)|"
+    r"not involve|"
     r"isn't in|aren't in|are not in|is not in|that aren't|that are not|"
-    r"未|不含|除了?|不包括|以外|之外)\W*(?:\w+\W+){0,2})$",
+    r"未|不含|除了?|不包括|以外|之外)\W*"
+    r"(?:(?:the|those|ones|one|any|in|of|from|under|within|by|for|a|an|all|anything|everything|measures|items)\W+){0,3})$",
     re.I,
 )
 # After a mention: "where MIIT plays no part", "where the courts aren't involved", "SIPO excluded".
@@ -31,7 +36,8 @@ EXCLUDE_AFTER = re.compile(
     r"^\W*(?:(?:is|are|was|were|does|do|has|have|plays?)\s+)?(?:not|n't|no|never)\b\s*"
     r"(?:(?:a |any )?(?:part|party|involved|included|named|listed|mentioned|responsible|in|among|participating|"
     r"take part|have (?:a |any )?(?:part|role|hand)|play (?:a |any )?(?:part|role)|role|hand|say|appear)\b)"
-    r"|^\W*(?:excluded|left out|not included|isn't|aren't)\b|^\W*(?:以外|之外|除外)",
+    r"|^\W*(?:excluded|left out|not included|isn't|aren't)\b|^\s+out\b"
+    r"|^\W*(?:以外|之外|除外)",
     re.I,
 )
 
@@ -61,6 +67,14 @@ LEAD_WORDS = frozenset(
         "drive",
         "steer",
         "steers",
+        "headed",
+        "spearheaded",
+        "leadership",
+        "helms",
+        "helmed",
+        "fronts",
+        "fronted",
+        "steered",
     ]
 )
 LEAD_ZH = ("牵头", "主导", "负责")
@@ -71,6 +85,8 @@ CO = re.compile(
     r"(?:lead|leading|head|heading|be(?:ing)? in charge)\b|"
     r"\b(?:someone|somebody|another (?:body|agency|ministry|department)|others?|other (?:bodies|agencies))\s+"
     r"(?:else\s+)?(?:leads?|first|in charge|heads?|in the lead|is listed first|takes? the lead)\b|"
+    r"\b(?:under|below|behind) (?:another|a different|someone else's|other)\b|\banother (?:agency|body|ministry)'s lead\b|"
+    r"\bled by (?:someone|somebody|another|others?|a different)\b|\bnon-?lead\b|\bparticipant\b|"
     r"\bbut not (?:as )?(?:the )?lead|\b(?:only |merely |just )?(?:supports?|supporting|assists?|assisting|helps?|"
     r"helping)\b|\bco-?(?:responsible|agency|agencies|operator|lead)\b|\bsecondary\b|\bjunior partner\b|"
     r"\bsupporting role\b|\bsupport role\b|\bplays? second fiddle\b|协助|配合|参与但",
@@ -80,15 +96,15 @@ CO = re.compile(
 SOLE = re.compile(
     r"\b(?:alone|on (?:its|their) own|by (?:itself|themselves)|solely|single-?handedly|unassisted|"
     r"exclusively|all by itself|unaided|sole|singly|solo)\b|"
-    r"\b(?:no|without (?:any )?|with no )(?:other|another|partner|co-?)\s*(?:\w+\s+)?(?:body|bodies|agency|agencies|"
+    r"\b(?:no\s+|without\s+(?:any\s+)?|with\s+no\s+)(?:other|another|partner|co-)\s*(?:\w+\s+)?(?:body|bodies|agency|agencies|"
     r"ministry|ministries|department|departments|partners?|organi[sz]ations?|help|one|co-?agenc\w*)\b|"
-    r"\b(?:the )?only (?:body|agency|ministry|department|one|organi[sz]ation|party) (?:named|listed|responsible|"
-    r"involved)?|\bnobody else\b|\bno one else\b|\bno-one else\b|\bnot shared\b|\bunshared\b|独立|单独|独自",
+    r"\b(?:the )?only (?:\w+ )?(?:body|agency|ministry|department|one|organi[sz]ation|party)\b|\bnobody else\b"
+    r"|\bno one else\b|\bno-one else\b|\bnot shared\b|\bunshared\b|独立|单独|独自",
     re.I,
 )
 EVERY_ROLE = re.compile(
     r"\blead\w* or (?:as )?(?:a )?(?:co|support|partner)|\b(?:co-?agency|co-?responsible|support\w*) or (?:as )?lead"
-    r"|\bany (?:role|capacity)\b|\bin any way\b|\bwhatever (?:role|capacity)\b",
+    r"|\bany (?:role|capacity)\b|\bin any way\b|\bwhatever (?:role|capacity)\b|\blead\w* or otherwise\b",
     re.I,
 )
 
@@ -102,7 +118,7 @@ FEWEST = re.compile(
     r"\b(?:fewest|least|shortest|smallest|lightest)\b|\b(?:smallest|lowest) (?:number|count|share|list)\b|最少"
 )
 WHO = re.compile(
-    r"\bwho\b|\bwhich (?:agency|agencies|ministry|ministries|body|bodies|department|departments|organi[sz]ations?|"
+    r"\bwho\b|\b(?:which|what)(?: other)? (?:agency|agencies|ministry|ministries|body|bodies|department|departments|organi[sz]ations?|"
     r"office|offices)\b|\bwhose\b|谁|哪个部门|哪些部门",
     re.I,
 )
@@ -113,11 +129,18 @@ YES_NO = re.compile(
     r"(?:is|are|was|were|does|do|did|has|have|had|can|could|will|would|should|shall|must|may)\b(?!\s+you\b)",
     re.I,
 )
+YES_NO_LOOSE = re.compile(
+    r"^[^:?!.]{0,30}:\s*(?:is|are|was|were|does|do|did|has|have|had|can|could|will|would|any)\b"
+    r"|\b(?:whether|if)\s+(?:the plan|there|any|this|it (?:is|has|does|contains|includes))\b|^\W*any\b(?!\s+idea)|\bis it true\b|\byes or no\b",
+    re.I,
+)
 YES_NO_ZH = re.compile(r"吗[？?\s]*$|是否|有没有|是不是")
 PARTNER = re.compile(
     r"\b(?:work(?:s|ing|ed)? (?:with|alongside|together)|share[sd]? (?:\w+ ){0,3}(?:with|between)|sharing|"
     r"partners?|partnered|teams? up|teamed up|collaborat\w*|cooperat\w* with|co-operat\w* with|alongside|"
-    r"together with whom|with whom|joint(?:ly)? with|fellow|paired with|pair up|co-?agencies|counterparts?)\b"
+    r"together with whom|with whom|joint(?:ly)? with|fellow|paired with|pair up|co-?agencies|counterparts?|"
+    r"co-?appear\w*|appear\w* (?:together|alongside|with)|turn(?:s)? up (?:on|in) the same|same measures as|"
+    r"listed together with|with which)\b"
     r"|合作|共同|一起",
     re.I,
 )
@@ -145,12 +168,23 @@ CONTINUATION = re.compile(
     r"^\W*(?:and|also|what about|how about|same for|same question for|what of|plus|now|then|"
     r"ok(?:ay)?,? (?:and|now|what about))\b"
     r"|\b(?:the same|same thing|likewise|same question|same again|similarly)\b.*\bfor\b|\bsame for\b"
+    r"|\b(?:repeat|again|likewise|same question|same answer|same thing)\b|^\W*(?:switch(?:ing)? to|try that)\b"
+    r"|\bif it'?s\b|\bin place of\b"
     r"|^\W*(?:那|还有|同样)",
     re.I,
 )
 CORRECTION = re.compile(
     r"^\W*(?:no+|nope|sorry|actually|wait|oops|correction|i mean|i meant|not that|rather|my bad|scratch that|"
-    r"不是|我是说|我指的是)\b|\bi (?:meant|mean|was asking about|wanted)\b|\binstead\b|\bnot (?:that|those)\b",
+    r"不是|我是说|我指的是)\b|\bi (?:meant|mean|was asking about|wanted)\b|\binstead\b|\bnot (?:that|those)\b"
+    r"|\bcorrect(?:ion|ing)?(?: myself| that)?\b|\bmisspoke\b|\bmy mistake\b|\bwrong (?:agency|section|one)\b"
+    r"|\bi had in mind\b|\bshould (?:be|have been)\b|\bmake that\b|\bto clarify\b|\bhold on\b|\bscratch that\b"
+    r"|\bmy bad\b|\bi got the\b|\breplace\b",
     re.I,
 )
-SAME_SECTION = re.compile(r"\b(?:same|that|this) (?:section|part|chapter)\b|同一部分|该部分", re.I)
+# A follow-up that filters the previous answer: "drop the ones in section V", "keep only ...".
+FILTER = re.compile(
+    r"\b(?:keep|drop|remove|exclude|excluding|filter|narrow|restrict|leave out|take out|strip out|only|just|limit)\b"
+    r"|筛选|只要|去掉",
+    re.I,
+)
+SAME_SECTION = re.compile(r"\b(?:same|that|this) (?:section|part|chapter)\b(?!\s+(?:[ivx]+|\d))|同一部分|该部分", re.I)

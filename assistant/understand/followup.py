@@ -47,10 +47,18 @@ def needs_history(q: Query, nums: Numbers) -> bool:
     if cues.SAME_SECTION.search(text):
         return True
     if cues.SET_ANAPHOR.search(text) and not q.measures:
-        return bool(cues.PARTITIVE.search(text)) or not _own_subject(q)
+        return bool(cues.PARTITIVE.search(text) or cues.FILTER.search(text)) or not _own_subject(q)
+    if cues.FILTER.search(text) and _only_filters(q):
+        return True  # "drop the ones in section V": a filter of the previous answer
     if cues.CORRECTION.search(text) or cues.CONTINUATION.search(text):
         return not q.measures or bool(cues.CORRECTION.search(text))
     return bool(cues.PRONOUN.search(text)) and not _own_subject(q)
+
+
+def _only_filters(q: Query) -> bool:
+    """The question names sections (or excluded agencies) and nothing to select by on its own."""
+    kept = [c for c in q.constraints if c.kind != Kind.TOPIC]
+    return bool(kept) and all(c.kind == Kind.SECTION or (c.kind == Kind.AGENCY and not c.include) for c in kept)
 
 
 def _section_of(plan: Plan, cited: list[int]) -> str | None:
@@ -58,9 +66,12 @@ def _section_of(plan: Plan, cited: list[int]) -> str | None:
     return sections.pop() if len(sections) == 1 else None
 
 
-def edit(q: Query, prev: Query, state: State, nums: Numbers, plan: Plan) -> Query:
-    """``q`` as an edit of ``prev`` given the previous answer's citations (see module doc)."""
-    cited = [n for n in state.citations if 1 <= n <= len(plan.measures)] or prev.measures
+def edit(q: Query, prev: Query, state: State, nums: Numbers, plan: Plan, recall=None) -> Query:
+    """``q`` as an edit of ``prev`` given the previous answer's citations (see module doc). Without
+    citations (a client that kept only the text), ``recall(prev)`` answers the previous query again."""
+    cited = [n for n in state.citations if 1 <= n <= len(plan.measures)]
+    if not cited and recall is not None and prev.constraints:
+        cited = list(recall(prev))
     q.history_used = True
     q.previous = list(cited)
     q.trace.append(f"history: previous query {[c.describe() for c in prev.constraints]}, citations {cited}")
@@ -68,7 +79,7 @@ def edit(q: Query, prev: Query, state: State, nums: Numbers, plan: Plan) -> Quer
     own = [c for c in q.constraints]
 
     # "the same section" -> the previous answer's section
-    if cues.SAME_SECTION.search(text):
+    if cues.SAME_SECTION.search(text) and not q.of(Kind.SECTION, None):
         numeral = _section_of(plan, cited) or prev.section
         if numeral:
             own = [c for c in own if c.kind != Kind.SECTION] + [
@@ -85,10 +96,16 @@ def edit(q: Query, prev: Query, state: State, nums: Numbers, plan: Plan) -> Quer
                 q.ask = Ask.MEASURES
             return q
 
-    partitive = bool(cues.PARTITIVE.search(text)) or (
-        bool(cues.SET_ANAPHOR.search(text)) and bool(own) and not cues.CONTINUATION.search(text)
+    partitive = (
+        bool(cues.PARTITIVE.search(text))
+        or (bool(cues.SET_ANAPHOR.search(text)) and bool(own) and not cues.CONTINUATION.search(text))
+        or (bool(cues.FILTER.search(text)) and _only_filters(q) and not cues.CORRECTION.search(text))
     )
     pronoun_agency = bool(cues.PRONOUN.search(text)) and not q.of(Kind.AGENCY, None)
+    if partitive and not cited:  # "which of those ..." after an answer that cited nothing
+        q.constraints = [Constraint(Kind.PREVIOUS, "", text="those", how="history"), *own]
+        q.edit = "subset of previous (empty)"
+        return q
     if partitive and cited:
         extra = list(own)
         if pronoun_agency and prev.of(Kind.AGENCY) and not any(c.kind == Kind.AGENCY for c in extra):

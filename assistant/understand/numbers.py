@@ -25,6 +25,8 @@ LOOKUP = re.compile(
 # Bare numbers in a question that is about measures ("41 vs 42?", "who leads 52?").
 _BARE_PAIR = re.compile(rf"(?<![\d,.$])\b{_NUM}\s*(?:,|and|&|vs\.?|versus|or|to|-|–)\s*{_NUM}\b(?![\d,.%])", re.I)
 _BARE = re.compile(r"(?<![\d,.$])\b(\d{1,2})\b(?![\d,.%]|\s*(?:people|percent|cities|provinces|years?|%))")
+_SECTION_AFTER = re.compile(r"\s+(?:sections?|parts?|chapters?|headings?|pillars?)\b", re.I)
+_SECTION_BEFORE = re.compile(r"(?:sections?|parts?|chapters?|headings?|sec\.?|§)\s*(?:no\.?\s*|number\s+)?$", re.I)
 _RANGE = re.compile(r"(\d{1,4})\s*(?:to|through|thru|until|-|–|—|至)\s*(\d{1,4})")
 ORDINAL_WORDS = {
     **{"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4},
@@ -42,6 +44,18 @@ POSITION = re.compile(
     rf"(?P<scope>\s+(?:in|of|on)\s+(?:the\s+)?(?:whole\s+|entire\s+)?(?:plan|document|list|thing|lot)|\s+overall)?",
     re.I,
 )
+# "which measure comes first in the whole plan", "the last of the plan's measures", "the very last one".
+POSITION_LOOSE = re.compile(
+    rf"\b(?:which|what)\s+(?:single\s+)?(?:measure|item|one)\b.*?\b({_ORD})\b"
+    rf"|\b(?:the\s+)?({_ORD})\s+(?:one\s+)?of\s+(?:all\s+)?(?:the\s+)?(?:plan'?s\s+)?(?:measures|items)\b"
+    rf"|\b(highest|lowest)-?numbered\b"
+    rf"|\b(?:which|what)\s+(?:measure|item|one)\b.*?\b(opens|starts|begins|kicks off|ends|finishes|closes)\b"
+    rf"|\b(?:plan'?s?|whole|entire|all the)\b.*?\b(?:which|what)\s+(?:one|measure)\b.*?\b({_ORD})\b",
+    re.I,
+)
+_POSITION_WORD = {"highest": -1, "lowest": 1, "opens": 1, "starts": 1, "begins": 1, "kicks off": 1, "ends": -1,
+                  "finishes": -1, "closes": -1}  # fmt: skip
+_PLAN_SCOPE = re.compile(r"\b(?:the|whole|entire|all)\s+(?:the\s+)?(?:plan|document)\b|\bplan'?s\b|\boverall\b", re.I)
 # Words in a question that make a bare number a measure number.
 _MEASUREISH = re.compile(r"\b(?:who|lead|leads|differ|compare|versus|vs|contrast|say|says|about)\b", re.I)
 
@@ -81,17 +95,27 @@ def extract(text: str, plan: Plan) -> Numbers:
     for m in LOOKUP.finditer(text):
         add(_expand(m.group(0)), m.span())
     if not got.measures and not got.out_of_range:
-        if (m := _BARE_PAIR.search(text)) and _MEASUREISH.search(text):
-            add(_expand(m.group(0)), m.span())
+        pair = next((m for m in _BARE_PAIR.finditer(text) if not _SECTION_BEFORE.search(text[: m.start()])), None)
+        if pair and _MEASUREISH.search(text):
+            add(_expand(pair.group(0)), pair.span())
         else:
-            bare = list(_BARE.finditer(text))
+            bare = [m for m in _BARE.finditer(text) if not _SECTION_BEFORE.search(text[: m.start()])]
             if len(bare) == 1 and _MEASUREISH.search(text) and 1 <= int(bare[0].group(1)) <= total:
                 add([int(bare[0].group(1))], bare[0].span())
     if m := POSITION.search(text):
         got.position = ORDINAL_WORDS[m.group(1).lower()]
-        got.position_scoped = bool(m.group("scope"))
+        got.position_scoped = bool(m.group("scope")) or bool(_PLAN_SCOPE.search(text))
         got.spans.append(m.span())
-    got.ordinals = [ORDINAL_WORDS[w.lower()] for w in ORDINAL.findall(text)]
+    elif m := POSITION_LOOSE.search(text):
+        word = next(g for g in m.groups() if g).lower()
+        got.position = ORDINAL_WORDS.get(word, _POSITION_WORD.get(word))
+        got.position_scoped = bool(_PLAN_SCOPE.search(text))
+        got.spans.append(m.span())
+    got.ordinals = [
+        ORDINAL_WORDS[m.group(1).lower()]
+        for m in ORDINAL.finditer(text)
+        if not _SECTION_AFTER.match(text[m.end() :])  # "the third section" is a section, not an ordinal
+    ]
     for m in _ZH_ORD.finditer(text):
         got.ordinals.append(_ZH.index(m.group(1)) + 1 if m.group(1) else -1)
     return got

@@ -42,6 +42,23 @@ _CUE_WORDS = frozenset(
        "participate", "part", "play", "role", "agency", "ministry", "body", "department", "responsible",
        "handle", "handles", "handled", "fall", "falls", "belong", "belongs", "within", "inside", "apply", "other",
        "else", "someone", "somebody", "another", "nobody", "anyone", "single", "solo", "itself", "themselves"}
+    # asking and steering a conversation: request verbs, corrections, follow-up words
+    | {"enumerate", "identify", "show", "name", "spell", "pull", "see", "give", "find", "check", "checking",
+       "filter", "keep", "drop", "remove", "restrict", "narrow", "remain", "remaining", "left", "switching",
+       "switch", "run", "repeat", "clarify", "correct", "correction", "mistake", "mind", "wrong", "fix",
+       "misspoke", "confirm", "wondering", "wonder", "true", "scratch", "oops", "wait", "hold", "replace",
+       "lie", "lies", "located", "found", "contained", "containing", "contains", "belonging", "grouped", "set",
+       "appearing", "appear", "falling", "comes", "come", "opens", "starts", "finishes", "ends", "kick", "kicks",
+       "spearheaded", "headed", "heads", "leadership", "participates", "participant", "participating",
+       "contributes", "contribute", "involvement", "involving", "assigned", "capacity", "acts", "carries",
+       "owned", "exclusively", "free", "entirely", "altogether", "any", "among", "amongst", "ones", "those",
+       "listing", "listed", "include", "includes", "mention", "mentions", "number", "numbered", "highest",
+       "lowest", "final", "very", "count", "tally", "quick", "yes", "okay", "ok", "now", "then", "again",
+       "answer", "question", "instead", "rather", "supporting", "non", "secondary", "works", "turn", "turns",
+       "agencies", "alongside", "together", "paired", "fellow", "teams", "team", "collaborates", "co",
+       "exist", "exists", "contain", "obligations", "obligation", "plate", "gotta", "things", "stuff", "leave",
+       "please", "anything", "naming", "otherwise", "takes", "take", "took", "plays", "isn't", "aren't", "don't",
+       "doesn't", "delete", "cut", "anywhere", "responsibility", "share"}
 )  # fmt: skip
 _ORG_HEADS = HEADS | {"council"}
 
@@ -50,6 +67,14 @@ def normalise(text: str) -> str:
     """Fold full-width forms (NFKC) and drop invisible format characters (soft hyphen, ZWJ, BOM)."""
     text = unicodedata.normalize("NFKC", text)
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with the given spans replaced by spaces (offsets stay valid)."""
+    chars = list(text)
+    for a, b in spans:
+        chars[a:b] = " " * (b - a)
+    return "".join(chars)
 
 
 class QueryParser:
@@ -70,6 +95,7 @@ class QueryParser:
         self.plan_terms = plan_terms  # stem -> number of measures using it (text and expansions)
         self.agencies = AgencyFinder(registry, describer)
         self.sections = sections or SectionFinder(plan)
+        self.recall = None  # previous query -> its measures, for histories without citations (set by the retriever)
         self.year = plan.header.year
         # The plan's own name ("the 2012 IP strategy promotion plan") names the document, not a topic.
         name_words = set(words(plan.header.plan_title)) | {"plan", "circular", "outline", "intellectual", "property"}
@@ -122,6 +148,7 @@ class QueryParser:
             measures=len(self._measures_of(constraints)),
             sections=len(section_constraints),
             lead_cue=lead_cue,
+            masked=_blank(text, found.spans),
         )
         q.ask, q.rank, q.among_ministries = got.ask, got.rank, got.among_ministries
         self._fact(q, constraints, nums)
@@ -132,7 +159,7 @@ class QueryParser:
             prev = state.query_obj() if state.query else None
             if prev is None and state.question and depth < 4:
                 prev = self.parse(state.question, list(state.before), depth + 1)
-            q = followup.edit(q, prev or Query(text=""), state, nums, self.plan)
+            q = followup.edit(q, prev or Query(text=""), state, nums, self.plan, self.recall)
         self._finish(q)
         return q
 

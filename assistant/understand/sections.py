@@ -36,6 +36,16 @@ _BY_NUMBER = re.compile(
     rf"|(?<![\w.])(?P<r>I{{1,3}}|IV|V|VI{{1,3}})\.(?=\s)",
     re.I,
 )
+_PRONOUN_I = re.compile(
+    r"\s+(?:meant|mean|want|wanted|need|needed|asked|was|am|had|said|think|thought|chose|picked|typed|gave|did|"
+    r"have|would|will|should|could|can|do|care|like)\b"
+)
+_IDIOM = re.compile(
+    r"\b(?:take|takes|took|taking|taken|play|plays|played|playing|have|has|had)\s+(?:a\s+|any\s+|some\s+|no\s+|an?\s+active\s+)?part$"
+    r"|\b(?:are|is|be|being|was|were|form|forms)\s+(?:a\s+)?part$|\bfor (?:its|their|our) part$"
+    r"|\b(?:same|that|this|which|what|each|every|any|one|a|another|other)\s+(?:sections?|parts?|chapters?|headings?)$",
+    re.I,
+)
 _THEME_NOUN = re.compile(rf"\b{NOUN}\b", re.I)
 _THEME_AFTER = re.compile(
     r"^\s*(?:on|about|for|of|called|titled|entitled|named|dealing with|covering|that covers|which covers|"
@@ -115,6 +125,8 @@ class SectionFinder:
     def by_number(self, text: str) -> list[SectionHit]:
         hits = []
         for m in _BY_NUMBER.finditer(text):
+            if m.group("n") == "I" and _PRONOUN_I.match(text[m.end() :]):
+                continue  # "the section I meant": the pronoun, not section I
             if m.group("z"):
                 tokens = [str(_ZH.index(m.group("z")) + 1)]
             elif m.group("o"):
@@ -146,8 +158,8 @@ class SectionFinder:
         """Words naming a section by subject around a section noun: "the IP services chapter"."""
         out = []
         for m in _THEME_NOUN.finditer(text):
-            if any(a <= m.start() < b for a, b in taken):
-                continue
+            if any(a <= m.start() < b for a, b in taken) or _IDIOM.search(text[: m.end()]):
+                continue  # "takes part in", "part of": the idiom, not a section
             before = re.findall(r"[A-Za-z][\w'-]*", text[: m.start()])
             mods: list[str] = []
             for w in reversed(before[-4:]):
@@ -159,8 +171,11 @@ class SectionFinder:
             end = m.end()
             if a := _THEME_AFTER.match(rest):
                 for w in re.finditer(r"[A-Za-z][\w'-]*|[?.!,;]", rest[a.end() :]):
+                    at = m.end() + a.end() + w.start()
                     if len(after) >= 6 or not w.group(0)[0].isalpha() or w.group(0).lower() in _THEME_STOP:
                         break
+                    if any(x <= at < y for x, y in taken):
+                        break  # an agency's name is not the section's subject
                     after.append(w.group(0))
                     end = m.end() + a.end() + w.end()
             start = m.start()
