@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from assistant import prompts
 from assistant.llm import LLM, BackendError
+from assistant.normalize import normalize_text
 from assistant.retrieve import Abstain, Hit, Retrieval, Retriever, Route
 from assistant.sentences import SentenceWriter, focus_for, measure_messages
 from assistant.text import terms
@@ -134,7 +135,7 @@ def clean_question(question: str) -> str:
     ``"<b>What</b> must Customs do?\x1b[31m" -> "What must Customs do?"``;
     ``"<script>alert(1)</script> What must Customs do?" -> "What must Customs do?"``
     """
-    question = _TAG.sub(" ", _CODE.sub(" ", _ANSI.sub("", question)))
+    question = _TAG.sub(" ", _CODE.sub(" ", _ANSI.sub("", normalize_text(question))))
     question = "".join(ch if ch.isprintable() else " " for ch in question)
     return " ".join(question.split())
 
