@@ -10,6 +10,12 @@ import re
 from dataclasses import dataclass, field
 
 _CITE = re.compile(r"\[(\d{1,3})\]")
+MEASURES = 90  # the plan's measure numbers run 1..MEASURES; citations outside are dropped
+
+
+def valid_citations(raw) -> tuple[int, ...]:
+    """Measure numbers in range, in order, each once: ``[54, 62, 54, 0, -5, "7", True, 95] -> (54, 62)``."""
+    return tuple(dict.fromkeys(n for n in raw if type(n) is int and 1 <= n <= MEASURES))
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,7 @@ def state_from(history: list[dict] | None) -> State:
             continue
         content = _content(t.get("content"))
         given = t.get("citations")
-        cites = tuple(int(n) for n in given) if isinstance(given, list) else tuple(cited_in(content))
+        cites = valid_citations(given if isinstance(given, list) else cited_in(content))
         turns.append(Turn(str(t.get("role", "")), content, cites))
     citations: tuple[int, ...] = ()
     question = ""
