@@ -7,7 +7,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from assistant import feedback, takeaway_ui, ui
+from assistant import feedback, takeaway_ui, ui, validate
 from assistant.answer import Assistant
 from index.build import index_version, manifest_for
 from index.config import Settings
@@ -98,7 +98,12 @@ def build_app(assistant: Assistant):
 
     def ask_api(question: str, history: list | None = None) -> dict:
         """Answer one question (JSON like `python -m assistant ask --json`)."""
-        return assistant.ask(question, ui.history_for_retriever(history or [])).to_json()
+        try:
+            request = validate.ask_request(question, history, len(plan.measures))
+        except validate.InvalidInput as exc:  # a clear message to the caller, no traceback in the log
+            raise gr.Error(str(exc), print_exception=False) from None
+        turns = [t.to_dict() for t in request.history]
+        return assistant.ask(request.question, turns).to_json()
 
     agencies = [a.name for a in registry.agencies]
     sections = [s.numeral for s in plan.sections]
