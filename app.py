@@ -83,17 +83,20 @@ def build_app(assistant: Assistant):
         idx = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
         content = ui.message_text(chat[idx]["content"]) if 0 <= idx < len(chat) else ""
         question = next((ui.message_text(t["content"]) for t in reversed(chat[:idx]) if t.get("role") == "user"), "")
-        feedback.append(
-            log_path,
-            {
-                "rating": "up" if data.liked else "down",
-                "question": question,
-                "answer": content,
-                "citations": ui.cited_numbers(content),
-                "backend": backend,
-                "index_version": version,
-            },
-        )
+        record = {
+            "rating": "up" if data.liked else "down",
+            "question": question,
+            "answer": content,
+            "citations": ui.cited_numbers(content),
+            "backend": backend,
+            "index_version": version,
+        }
+        try:
+            feedback.append(log_path, record)
+        except feedback.NotRecorded as exc:  # whole or not at all: nothing half-written is left
+            print(exc, file=sys.stderr, flush=True)
+            gr.Warning(f"Sorry, your feedback was not recorded: {exc.reason}.")
+            return
         gr.Info("Thanks, your feedback was recorded.")
 
     def ask_api(question: str, history: list | None = None) -> dict:
