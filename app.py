@@ -153,7 +153,9 @@ def build_app(assistant: Assistant):
             )
             search.change(lambda q: ui.browse_rows(plan, q), search, table, api_visibility="private")
         takeaway_ui.add_who_does_what_tab(plan, registry, version)
-        gr.Markdown(ui.footer(backend, version, len(plan.measures)), elem_id="footer")
+        gr.Markdown(  # a callable value: the cache's state (writable, read-only, off) as of each page load
+            lambda: ui.footer(backend, version, len(plan.measures), assistant.writer.notice()), elem_id="footer"
+        )
 
         send.click(respond, [box, chatbot, agency, section], [chatbot, sources, box], api_visibility="private")
         box.submit(respond, [box, chatbot, agency, section], [chatbot, sources, box], api_visibility="private")

@@ -92,10 +92,10 @@ def cited_numbers(markdown: str) -> list[int]:
     return list(dict.fromkeys(int(n) for n in re.findall(r"\[(\d{1,2})\]", markdown)))
 
 
-def footer(backend: str, index_version: str, measures: int) -> str:
-    return (
-        f"Answered by `{backend}` · index `{index_version}` · {measures} measures · quotes are verbatim from the plan"
-    )
+def footer(backend: str, index_version: str, measures: int, notice: str = "") -> str:
+    """The footer line; ``notice`` (a degraded cache, say) is added in bold."""
+    line = f"Answered by `{backend}` · index `{index_version}` · {measures} measures · quotes are verbatim from the plan"
+    return f"{line} · **{notice}**" if notice else line
 
 
 CSS = """
