@@ -10,6 +10,7 @@ and readers skip it and say so.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import json
@@ -71,10 +72,8 @@ def _write_whole(fd: int, line: bytes, path: Path) -> None:
             raise OSError(errno.ENOSPC, f"short write ({written} of {len(line)} bytes)")
         os.fsync(fd)
     except OSError as exc:
-        try:
+        with contextlib.suppress(OSError):  # nothing was written at all (read-only), or the file is gone
             os.ftruncate(fd, start)  # all or nothing: take the fragment back out
-        except OSError:
-            pass  # nothing was written at all (read-only), or the file is gone
         raise NotRecorded(reason(exc), path) from exc
 
 

@@ -418,7 +418,8 @@ def status_line(status: dict) -> str:
     state = status.get("state", "ok")
     why = f" ({status['reason']})" if status.get("reason") else ""
     flag = "" if state == "ok" else f"{state.upper()}{why}, sentences it lacks are written live: "
-    return f"{flag}{status['warm']}/{status['total']} warm ({pct:.0%}){model} for {status['backend']} — {status['path']}"
+    warm = f"{status['warm']}/{status['total']} warm ({pct:.0%}){model}"
+    return f"{flag}{warm} for {status['backend']} — {status['path']}"
 
 
 def gradio_queue(settings: Settings) -> dict:

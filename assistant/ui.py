@@ -94,7 +94,8 @@ def cited_numbers(markdown: str) -> list[int]:
 
 def footer(backend: str, index_version: str, measures: int, notice: str = "") -> str:
     """The footer line; ``notice`` (a degraded cache, say) is added in bold."""
-    line = f"Answered by `{backend}` · index `{index_version}` · {measures} measures · quotes are verbatim from the plan"
+    line = f"Answered by `{backend}` · index `{index_version}` · {measures} measures"
+    line += " · quotes are verbatim from the plan"
     return f"{line} · **{notice}**" if notice else line
 
 

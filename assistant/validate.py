@@ -90,7 +90,8 @@ def ask_request(question: Any, history: Any = None, measures: int = MEASURES) ->
         if bad:
             shown = ", ".join(str(n)[:24] for n in bad[:3])
             raise InvalidInput(
-                f"Invalid /ask input: history.{i}.citations: {shown} is not a measure number (the plan has 1–{measures})."
+                f"Invalid /ask input: history.{i}.citations: {shown} is not a measure number "
+                f"(the plan has 1–{measures})."
             )
         turns.append(turn.model_copy(update={"citations": list(dict.fromkeys(turn.citations))[:measures]}))
     return request.model_copy(update={"history": turns})
