@@ -9,7 +9,8 @@ from pathlib import Path
 
 from assistant import feedback, takeaway_ui, ui, validate
 from assistant.answer import Assistant
-from index.build import index_version, manifest_for
+from assistant.vectors import unavailable_answer
+from index.build import IndexUnavailable, index_version, manifest_for
 from index.config import Settings
 
 EXAMPLES = [
@@ -72,6 +73,9 @@ def build_app(assistant: Assistant):
                     numbers = [c.measure for c in answer.citations]
                     chat[-1]["content"] = ui.link_citations(answer.text, set(numbers))
                     yield chat, ui.sources_html(numbers, plan), ""
+        except IndexUnavailable as exc:  # Chroma is down or hung: say so, as the start-up check does
+            chat[-1]["content"] = unavailable_answer(message, str(exc), backend).text
+            yield chat, gr.update(), ""
         except Exception:  # never a stack trace in the page
             traceback.print_exc(file=sys.stderr)
             chat[-1]["content"] = (text + "\n\n" if text else "") + (
@@ -106,7 +110,10 @@ def build_app(assistant: Assistant):
         except validate.InvalidInput as exc:  # a clear message to the caller, no traceback in the log
             raise gr.Error(str(exc), print_exception=False) from None
         turns = [t.to_dict() for t in request.history]
-        return assistant.ask(request.question, turns).to_json()
+        try:
+            return assistant.ask(request.question, turns).to_json()
+        except IndexUnavailable as exc:
+            return unavailable_answer(request.question, str(exc), backend).to_json()
 
     agencies = [a.name for a in registry.agencies]
     sections = [s.numeral for s in plan.sections]

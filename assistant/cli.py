@@ -22,16 +22,52 @@ def _read_history(path: Path | None) -> list[dict]:
 
 
 def open_assistant(settings: Settings):
-    """The assistant, or None after printing an actionable error (index or backend problem)."""
-    from assistant.answer import Assistant
-    from assistant.llm import BackendError
-    from index.build import IndexBuildError
+    """The assistant, or None after printing an actionable error (index or backend problem).
 
+    The index is verified (and rebuilt when broken) and its vectors are read now, so a Chroma server
+    that dies later costs nothing. One that is down or hung at start is a warning, not an error:
+    agency, lookup and count questions are answered from the parsed plan, and topic questions say
+    the server is unreachable until it is back (it is asked again every ``chroma_retry_s``)."""
+    from assistant.answer import Assistant
+    from assistant.llm import BackendError, load_llm
+    from assistant.retrieve import Retriever
+    from assistant.sentences import SentenceWriter, open_cache
+    from assistant.vectors import Vectors
+    from index.build import (
+        IndexBuildError,
+        IndexUnavailable,
+        build,
+        index_version,
+        load_embeddings,
+        load_plan,
+        manifest_for,
+    )
+
+    down = ""
     try:
-        return Assistant.open(settings)
+        try:
+            result = build(settings, quiet=False)
+            plan, registry = result.plan, result.registry
+        except IndexUnavailable as exc:
+            plan, registry = load_plan(settings)
+            down = str(exc)
+        llm = load_llm(settings.llm, settings)
     except (IndexBuildError, BackendError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return None
+    manifest = manifest_for(settings, plan, registry)
+    vectors = Vectors(settings, load_embeddings(settings.embed_model), manifest, down=down)
+    retriever = Retriever(settings, plan, registry, vectors)
+    try:
+        _ = retriever._vectors  # read once, now; scoring is numpy from here on
+    except IndexUnavailable as exc:
+        print(
+            f"warning: {exc} Answering agency, lookup and count questions from the plan; topic questions "
+            f"say so until the server is back (asked again every {settings.chroma_retry_s:g}s).",
+            file=sys.stderr,
+            flush=True,
+        )
+    return Assistant(retriever, llm, settings, SentenceWriter(open_cache(settings), index_version(manifest)))
 
 
 def cmd_ask(args) -> int:
