@@ -85,6 +85,7 @@ class SentenceCache:
         self.broken = False  # unusable even after a rebuild: off for the life of the process
         self._retry_at = 0.0
         self._refused = False  # the disk refused; say so once, and again when it is writable
+        self._ro = False  # the open connection is read-only (the disk refused writes)
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._inode: tuple[int, int] | None = None
@@ -161,9 +162,9 @@ class SentenceCache:
                 if time.monotonic() < self._retry_at:
                     if self.state == "off" or write:
                         return None
-                else:  # time to try the disk again
+                else:  # time to try the disk again; the state changes only when it works
                     self._close()
-                    self.state = "ok"
+                    self._ro = False
             for attempt in (1, 2):
                 try:
                     result = op(self._ensure())
@@ -177,15 +178,19 @@ class SentenceCache:
                     if not self._rebuild(exc, attempt):
                         return None
                     continue
-                if write and self._refused:
-                    self._refused, self.reason = False, ""
-                    self._say(f"Sentence cache {self.path} is writable again.")
+                if write:
+                    self.state = "ok"
+                    if self._refused:
+                        self._refused, self.reason = False, ""
+                        self._say(f"Sentence cache {self.path} is writable again.")
+                elif self.state == "off":
+                    self.state = "read-only"  # it can be read again; a write will tell the rest
                 return result
             return None
 
     def _ensure(self) -> sqlite3.Connection:
         """The open connection, reopened when the file was deleted or replaced under us."""
-        if self.state == "read-only" and self._conn is not None:
+        if self._ro and self._conn is not None:
             return self._conn
         try:
             st = os.stat(self.path)
@@ -241,7 +246,8 @@ class SentenceCache:
         self._close()
         self._retry_at = time.monotonic() + self.retry_s
         self._conn = self._open_read_only()
-        self.state = "read-only" if self._conn is not None else "off"
+        self._ro = self._conn is not None
+        self.state = "read-only" if self._ro else "off"
         was_refused, self._refused = self._refused, True
         if was_refused:
             return  # already said; a retry that failed again stays quiet
@@ -262,6 +268,7 @@ class SentenceCache:
         self._close()
         if attempt > 1:
             self.broken = True
+            self._ro = False
             self.state = "off"
             self._say(f"Sentence cache {self.path} still unusable ({exc}); answering without it.")
             return False
@@ -325,8 +332,8 @@ def fault_kind(exc: BaseException) -> str:
 
 def describe_fault(exc: BaseException, directory: Path | None = None) -> str:
     """A short reason for people: ``"disk full"``, ``"read-only file system"``, or the error's text.
-    SQLite says only "unable to open database file" for a directory it cannot write; ``directory``
-    is looked at to say why."""
+    SQLite says only "unable to open database file" or "disk I/O error" for a directory it cannot
+    write to; ``directory`` is looked at to say why."""
     if isinstance(exc, OSError):
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             return "disk full"
@@ -338,7 +345,10 @@ def describe_fault(exc: BaseException, directory: Path | None = None) -> str:
         return "disk full"
     if directory is not None:
         try:
-            if os.statvfs(directory).f_flag & os.ST_RDONLY:
+            st = os.statvfs(directory)
+            if st.f_bavail * st.f_frsize < 64 * 1024:  # SQLite may say only "disk I/O error"
+                return "disk full"
+            if st.f_flag & os.ST_RDONLY:
                 return "read-only file system"
             if not os.access(directory, os.W_OK):
                 return "no write permission"
