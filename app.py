@@ -7,9 +7,10 @@ import sys
 import traceback
 from pathlib import Path
 
-from assistant import feedback, takeaway_ui, ui
+from assistant import feedback, takeaway_ui, ui, validate
 from assistant.answer import Assistant
-from index.build import index_version, manifest_for
+from assistant.vectors import unavailable_answer
+from index.build import IndexUnavailable, index_version, manifest_for
 from index.config import Settings
 
 EXAMPLES = [
@@ -54,9 +55,10 @@ def build_app(assistant: Assistant):
     backend = assistant.llm.name if assistant.llm else "none"
     log_path = assistant.settings.feedback_path
 
-    def respond(message: str, chat: list, agency: str, section: str):
+    def respond(message: str, chat: list, agency: str, section: str, memory: dict | None = None):
         chat = list(chat or [])
-        history = ui.history_for_retriever(chat)
+        memory = dict(memory or {})
+        history = ui.history_for_retriever(chat, memory)
         chat.append({"role": "user", "content": message})
         chat.append({"role": "assistant", "content": ""})
         filters = {"agency": agency or None, "section": section or None}
@@ -66,39 +68,55 @@ def build_app(assistant: Assistant):
                 if event.kind == "delta":
                     text += event.text
                     chat[-1]["content"] = ui.link_citations(text)
-                    yield chat, gr.update(), ""
+                    yield chat, gr.update(), "", memory
                 else:
                     answer = event.answer
                     numbers = [c.measure for c in answer.citations]
                     chat[-1]["content"] = ui.link_citations(answer.text, set(numbers))
-                    yield chat, ui.sources_html(numbers, plan), ""
+                    # the conversation state follow-ups edit: what this answer cited and the query it answered
+                    memory[len(chat) - 1] = {"citations": numbers, "query": answer.query}
+                    yield chat, ui.sources_html(numbers, plan), "", memory
+        except IndexUnavailable as exc:  # Chroma is down or hung: say so, as the start-up check does
+            chat[-1]["content"] = unavailable_answer(message, str(exc), backend).text
+            yield chat, gr.update(), "", memory
         except Exception:  # never a stack trace in the page
             traceback.print_exc(file=sys.stderr)
             chat[-1]["content"] = (text + "\n\n" if text else "") + (
                 "*Something went wrong while answering. Please try again; the error was logged.*"
             )
-            yield chat, gr.update(), ""
+            yield chat, gr.update(), "", memory
 
     def on_like(chat: list, data: gr.LikeData):
         idx = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
         content = ui.message_text(chat[idx]["content"]) if 0 <= idx < len(chat) else ""
         question = next((ui.message_text(t["content"]) for t in reversed(chat[:idx]) if t.get("role") == "user"), "")
-        feedback.append(
-            log_path,
-            {
-                "rating": "up" if data.liked else "down",
-                "question": question,
-                "answer": content,
-                "citations": ui.cited_numbers(content),
-                "backend": backend,
-                "index_version": version,
-            },
-        )
+        record = {
+            "rating": "up" if data.liked else "down",
+            "question": question,
+            "answer": content,
+            "citations": ui.cited_numbers(content),
+            "backend": backend,
+            "index_version": version,
+        }
+        try:
+            feedback.append(log_path, record)
+        except feedback.NotRecorded as exc:  # whole or not at all: nothing half-written is left
+            print(exc, file=sys.stderr, flush=True)
+            gr.Warning(f"Sorry, your feedback was not recorded: {exc.reason}.")
+            return
         gr.Info("Thanks, your feedback was recorded.")
 
     def ask_api(question: str, history: list | None = None) -> dict:
         """Answer one question (JSON like `python -m assistant ask --json`)."""
-        return assistant.ask(question, ui.history_for_retriever(history or [])).to_json()
+        try:
+            request = validate.ask_request(question, history, len(plan.measures))
+        except validate.InvalidInput as exc:  # a clear message to the caller, no traceback in the log
+            raise gr.Error(str(exc), print_exception=False) from None
+        turns = [t.to_dict() for t in request.history]
+        try:
+            return assistant.ask(request.question, turns).to_json()
+        except IndexUnavailable as exc:
+            return unavailable_answer(request.question, str(exc), backend).to_json()
 
     agencies = [a.name for a in registry.agencies]
     sections = [s.numeral for s in plan.sections]
@@ -145,11 +163,15 @@ def build_app(assistant: Assistant):
             )
             search.change(lambda q: ui.browse_rows(plan, q), search, table, api_visibility="private")
         takeaway_ui.add_who_does_what_tab(plan, registry, version)
-        gr.Markdown(ui.footer(backend, version, len(plan.measures)), elem_id="footer")
+        gr.Markdown(  # a callable value: the cache's state (writable, read-only, off) as of each page load
+            lambda: ui.footer(backend, version, len(plan.measures), assistant.writer.notice()), elem_id="footer"
+        )
 
-        send.click(respond, [box, chatbot, agency, section], [chatbot, sources, box], api_visibility="private")
-        box.submit(respond, [box, chatbot, agency, section], [chatbot, sources, box], api_visibility="private")
-        clear.click(lambda: ui.sources_html([], plan), None, sources, api_visibility="private")
+        memory = gr.State({})  # assistant message position -> {"citations", "query"}
+        io = ([box, chatbot, agency, section, memory], [chatbot, sources, box, memory])
+        send.click(respond, *io, api_visibility="private")
+        box.submit(respond, *io, api_visibility="private")
+        clear.click(lambda: (ui.sources_html([], plan), {}), None, [sources, memory], api_visibility="private")
         chatbot.like(on_like, chatbot, None, api_visibility="private")
         gr.api(ask_api, api_name="ask")
     return demo

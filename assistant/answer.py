@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from assistant import prompts
 from assistant.checks import GROUNDED, check_sentence, extractive_sentence, groundedness, guard_citations  # noqa: F401
 from assistant.llm import LLM, BackendError
+from assistant.normalize import normalize_text
 from assistant.render import Renderer
 from assistant.retrieve import Abstain, Hit, Retriever
 from assistant.sentences import SentenceWriter, focus_for, measure_messages
-from assistant.understand.parser import normalise
 from index.config import Settings
 from index.parse import Measure
 
@@ -90,7 +90,7 @@ def clean_question(question: str) -> str:
     ``"<b>What</b> must Customs do?\x1b[31m" -> "What must Customs do?"``;
     ``"<script>x()</script> Customs tasks?" -> "Customs tasks?"``
     """
-    question = _TAG.sub(" ", _CODE.sub(" ", _ANSI.sub("", normalise(question))))
+    question = _TAG.sub(" ", _CODE.sub(" ", _ANSI.sub("", normalize_text(question))))
     question = "".join(ch if ch.isprintable() else " " for ch in question)
     return " ".join(question.split())
 

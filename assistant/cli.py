@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -22,16 +23,52 @@ def _read_history(path: Path | None) -> list[dict]:
 
 
 def open_assistant(settings: Settings):
-    """The assistant, or None after printing an actionable error (index or backend problem)."""
-    from assistant.answer import Assistant
-    from assistant.llm import BackendError
-    from index.build import IndexBuildError
+    """The assistant, or None after printing an actionable error (index or backend problem).
 
+    The index is verified (and rebuilt when broken) and its vectors are read now, so a Chroma server
+    that dies later costs nothing. One that is down or hung at start is a warning, not an error:
+    agency, lookup and count questions are answered from the parsed plan, and topic questions say
+    the server is unreachable until it is back (it is asked again every ``chroma_retry_s``)."""
+    from assistant.answer import Assistant
+    from assistant.llm import BackendError, load_llm
+    from assistant.retrieve import Retriever
+    from assistant.sentences import SentenceWriter, open_cache
+    from assistant.vectors import Vectors
+    from index.build import (
+        IndexBuildError,
+        IndexUnavailable,
+        build,
+        index_version,
+        load_embeddings,
+        load_plan,
+        manifest_for,
+    )
+
+    down = ""
     try:
-        return Assistant.open(settings)
+        try:
+            result = build(settings, quiet=False)
+            plan, registry = result.plan, result.registry
+        except IndexUnavailable as exc:
+            plan, registry = load_plan(settings)
+            down = str(exc)
+        llm = load_llm(settings.llm, settings)
     except (IndexBuildError, BackendError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return None
+    manifest = manifest_for(settings, plan, registry)
+    vectors = Vectors(settings, load_embeddings(settings.embed_model), manifest, down=down)
+    retriever = Retriever(settings, plan, registry, vectors)
+    try:
+        _ = retriever.topics._vectors  # read once, now; scoring is numpy from here on
+    except IndexUnavailable as exc:
+        print(
+            f"warning: {exc} Answering agency, lookup and count questions from the plan; topic questions "
+            f"say so until the server is back (asked again every {settings.chroma_retry_s:g}s).",
+            file=sys.stderr,
+            flush=True,
+        )
+    return Assistant(retriever, llm, settings, SentenceWriter(open_cache(settings), index_version(manifest)))
 
 
 def cmd_ask(args) -> int:
@@ -51,22 +88,39 @@ def cmd_ask(args) -> int:
                 except json.JSONDecodeError as exc:
                     print(f"error: {args.batch}:{line_no}: not JSON ({exc.msg})", file=sys.stderr)
                     return 2
-                answer = assistant.ask(row.get("question", ""), row.get("history") or [])
+                answer = _ask(assistant, str(row.get("question", "")), row.get("history") or [])
                 answer.id = row.get("id")
                 _print(answer, args.json)
         return 0
     history = _read_history(args.history)
     if args.json:
-        _print(assistant.ask(args.question, history), True)
+        _print(_ask(assistant, args.question, history), True)
         return 0
-    for event in assistant.stream(args.question, history):  # a person sees it as it is written
-        if event.kind == "delta":
-            print(event.text, end="", flush=True)
-        else:
-            t = event.answer.timings
-            print(f"\n\n[{event.answer.backend} · {t['total_s']:.2f}s]", file=sys.stderr)
+    from index.build import IndexUnavailable
+
+    try:
+        for event in assistant.stream(args.question, history):  # a person sees it as it is written
+            if event.kind == "delta":
+                print(event.text, end="", flush=True)
+            else:
+                t = event.answer.timings
+                print(f"\n\n[{event.answer.backend} · {t['total_s']:.2f}s]", file=sys.stderr)
+    except IndexUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print()
     return 0
+
+
+def _ask(assistant, question: str, history: list):
+    """The answer, or one whose notice says the index is unavailable (Chroma down or hung)."""
+    from assistant.vectors import unavailable_answer
+    from index.build import IndexUnavailable
+
+    try:
+        return assistant.ask(question, history)
+    except IndexUnavailable as exc:
+        return unavailable_answer(question, str(exc), assistant.llm.name if assistant.llm else "none")
 
 
 def cmd_explain(args) -> int:
@@ -112,20 +166,59 @@ def _print(answer, as_json: bool) -> None:
         print(answer.text + "\n", flush=True)
 
 
+class Degraded(Exception):
+    """A doctor check that found the app will work, but with less (a read-only cache, say)."""
+
+
+def data_dir_state(path: Path) -> tuple[str, str]:
+    """``(state, detail)`` of the data directory: writable, full, read-only, absent or unusable.
+
+    A file is written, fsync'ed and removed to find out: a full or read-only disk often opens and
+    reads fine, and root passes every permission check."""
+    import errno
+    import shutil
+    import tempfile
+
+    path = Path(path)
+    if not path.exists():
+        parent = next((p for p in path.parents if p.exists()), Path("/"))
+        state, detail = data_dir_state(parent)
+        if state == "writable":
+            return "absent", f"{path} does not exist yet; it will be created ({detail})"
+        return state, f"{path} does not exist and cannot be created: {parent} is {state} ({detail})"
+    if not path.is_dir():
+        return "unusable", f"{path} is not a directory"
+    try:
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".doctor-") as probe:
+            probe.write(b"x" * 4096)
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return "full", f"{path}: no space left"
+        if exc.errno == errno.EROFS:
+            return "read-only", f"{path}: read-only file system"
+        return "read-only", f"{path}: {exc.strerror}"
+    free = shutil.disk_usage(path).free
+    return "writable", f"{path}, {free / 1e6:,.0f} MB free"
+
+
 def cmd_doctor(args) -> int:
-    """Check index, models and backend; exit non-zero when something is broken."""
+    """Check index, models and backend; exit non-zero when something is broken (WARN: works, with less)."""
     import importlib.metadata as md
 
     settings = Settings.from_env(llm=args.llm)
-    checks: list[tuple[str, bool, str]] = []
+    checks: list[tuple[str, str, str]] = []
 
     def check(name, fn):
         t0 = time.perf_counter()
         try:
             detail = fn()
-            checks.append((name, True, f"{detail} ({time.perf_counter() - t0:.2f}s)"))
+            checks.append((name, "ok  ", f"{detail} ({time.perf_counter() - t0:.2f}s)"))
+        except Degraded as exc:
+            checks.append((name, "WARN", str(exc)))
         except Exception as exc:  # doctor reports every failure instead of stopping at the first
-            checks.append((name, False, f"{type(exc).__name__}: {exc}"))
+            checks.append((name, "FAIL", f"{type(exc).__name__}: {exc}"))
 
     def versions():
         pkgs = ["chromadb", "langchain-core", "sentence-transformers", "gradio", "llama_cpp_python", "torch"]
@@ -159,18 +252,51 @@ def cmd_doctor(args) -> int:
     def sentence_cache():
         from assistant.sentences import cache_status, status_line
 
-        return status_line(cache_status(settings))
+        status = cache_status(settings)
+        if status.get("state", "ok") != "ok":
+            raise Degraded(status_line(status))
+        return status_line(status)
+
+    def data_dir():
+        state, detail = data_dir_state(settings.data_dir)
+        if state in ("writable", "absent"):
+            return f"{state}: {detail}"
+        raise Degraded(
+            f"{state}: {detail}. The chat still answers; sentences are written live and not cached, "
+            "feedback is not recorded."
+        )
+
+    def chroma():
+        from index.build import open_client
+
+        timeouts = f"timeouts {settings.chroma_connect_timeout_s:g}s connect, {settings.chroma_timeout_s:g}s read"
+        if not settings.chroma_host:
+            return f"embedded store at {settings.index_path} (no server; set CHROMA_HOST for one)"
+        t = time.perf_counter()
+        open_client(settings, quiet=True).heartbeat()
+        where = f"{settings.chroma_host}:{settings.chroma_port}"
+        return f"server at {where} reachable ({(time.perf_counter() - t) * 1000:.0f} ms), {timeouts}"
+
+    def feedback_log():
+        from assistant import feedback
+
+        log = feedback.load(settings.feedback_path)
+        torn = f", {len(log.torn)} torn line(s) skipped (lines {log.torn[:5]})" if log.torn else ""
+        return f"{len(log.records)} records in {settings.feedback_path}{torn}"
 
     check("versions", versions)
+    check("data directory", data_dir)
     check("plan source", source)
     check("embedding model", embed)
+    check("chroma", chroma)
     check("index", index)
     check("llm backend", backend)
     check("sentence cache", sentence_cache)
+    check("feedback log", feedback_log)
     width = max(len(n) for n, _, _ in checks)
-    for name, ok, detail in checks:
-        print(f"{'ok  ' if ok else 'FAIL'} {name:<{width}}  {detail}")
-    return 0 if all(ok for _, ok, _ in checks) else 1
+    for name, mark, detail in checks:
+        print(f"{mark} {name:<{width}}  {detail}")
+    return 0 if all(mark != "FAIL" for _, mark, _ in checks) else 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,12 @@ import re
 from dataclasses import dataclass, field
 
 _CITE = re.compile(r"\[(\d{1,3})\]")
-MAX_CITATIONS = 90  # a turn cites each of the plan's measures at most once
+MEASURES = 90  # the plan's measure numbers run 1..MEASURES; citations outside are dropped
+
+
+def valid_citations(raw) -> tuple[int, ...]:
+    """Measure numbers in range, in order, each once: ``[54, 62, 54, 0, -5, "7", True, 95] -> (54, 62)``."""
+    return tuple(dict.fromkeys(n for n in raw if type(n) is int and 1 <= n <= MEASURES))
 
 
 @dataclass(frozen=True)
@@ -68,22 +73,14 @@ def _content(raw) -> str:
     return ""
 
 
-def _citations(given) -> tuple[int, ...] | None:
-    """Citations as given by a client: integers only, each once, at most ``MAX_CITATIONS``."""
-    if not isinstance(given, list):
-        return None
-    out = [n for n in given if isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 999]
-    return tuple(dict.fromkeys(out))[:MAX_CITATIONS]
-
-
 def state_from(history: list[dict] | None) -> State:
     """The conversation state from a history of ``{"role", "content", "citations"?, "query"?}`` turns."""
     turns: list[Turn] = []
     raw_turns = [t for t in (history or []) if isinstance(t, dict)] if isinstance(history, list) else []
     for t in raw_turns:
         content = _content(t.get("content"))
-        given = _citations(t.get("citations"))
-        cites = given if given is not None else tuple(cited_in(content))[:MAX_CITATIONS]
+        given = t.get("citations")
+        cites = valid_citations(given if isinstance(given, list) else cited_in(content))
         query = t.get("query") if isinstance(t.get("query"), dict) else None
         turns.append(Turn(str(t.get("role", "")), content, cites, query))
     citations: tuple[int, ...] = ()

@@ -99,6 +99,7 @@ class Written:
     source: str  # "model" | "extractive"
     cached: bool  # served from the cache, no model call
     seconds: float  # time spent getting it (lookup or generation)
+    stored: bool = False  # written live and stored in the cache
 
 
 @dataclass(frozen=True)
@@ -160,11 +161,26 @@ class SentenceWriter:
             if live:
                 self._leave()
         sentence = _check(raw, m, allowed)
+        stored = False
         if self.cache is not None:
             # A reply that failed the checks is stored as failed, so it is never served as a model
             # sentence, and a deterministic model is not asked again for the same failure.
-            self.cache.put(self.key(llm, m, focus), raw, sentence is not None)
-        return Written(sentence, "model" if sentence else "extractive", False, time.perf_counter() - t)
+            stored = self.cache.put(self.key(llm, m, focus), raw, sentence is not None)
+        return Written(sentence, "model" if sentence else "extractive", False, time.perf_counter() - t, stored)
+
+    def notice(self) -> str:
+        """One line for the chat footer when the cache is not fully working, else ""."""
+        c = self.cache
+        if c is None or c.state == "ok":
+            return ""
+        why = f" ({c.reason})" if c.reason else ""
+        if c.state == "read-only":
+            return f"sentence cache read-only{why}: cached sentences are served, new ones are written live"
+        return f"sentence cache off{why}: every sentence is written live"
+
+    def can_store(self) -> bool:
+        """A written sentence may be stored now (no cache at all counts as yes: nothing to store)."""
+        return self.cache is None or self.cache.writable
 
     def pool(self, workers: int) -> ThreadPoolExecutor:
         with self._pools_lock:
@@ -183,6 +199,14 @@ class SentenceWriter:
             self._live -= 1
             self._last_live = time.monotonic()
             self._idle.notify_all()
+
+    def _wait_writable(self, stop: threading.Event) -> None:
+        """Block the warmer while the disk refuses (full, read-only): writing then stores nothing."""
+        while not stop.is_set() and not self.can_store():
+            if self.cache.broken:
+                stop.set()
+                return
+            stop.wait(timeout=min(5.0, max(0.05, self.cache.retry_s)))
 
     def _wait_idle(self, stop: threading.Event) -> None:
         """Block the warmer while staff are being answered (and a moment after)."""
@@ -212,17 +236,25 @@ class SentenceWriter:
         stop: threading.Event | None = None,
     ) -> dict:
         """Write every missing job's sentence. In the foreground all model workers are used; in the
-        background one job at a time, and only while no live answer is waiting for the model."""
+        background one job at a time, and only while no live answer is waiting for the model.
+        While the cache cannot store (disk full, read-only) the foreground skips jobs and the
+        background waits; ``stored`` counts what was kept."""
         stop = stop or threading.Event()
         todo = self.missing(llm, jobs)
-        counts = {"written": 0, "model": 0, "failed_checks": 0, "seconds": 0.0}
+        counts = {"written": 0, "stored": 0, "model": 0, "failed_checks": 0, "skipped": 0, "seconds": 0.0}
         t0 = time.perf_counter()
 
-        def one(job: Job) -> Written:
+        def one(job: Job) -> Written | None:
+            if not self.can_store():
+                return None  # it would be written for nothing
             return self._live_write(llm, job.measure, job.focus, set(job.allowed), live=False)
 
-        def record(w: Written) -> None:
+        def record(w: Written | None) -> None:
+            if w is None:
+                counts["skipped"] += 1
+                return
             counts["written"] += 1
+            counts["stored"] += w.stored
             counts["model" if w.sentence else "failed_checks"] += 1
             if progress:
                 progress(w)
@@ -231,6 +263,7 @@ class SentenceWriter:
             for job in todo:
                 if background:
                     self._wait_idle(stop)
+                    self._wait_writable(stop)
                 if stop.is_set():
                     break
                 record(one(job))
@@ -334,7 +367,9 @@ def warm_jobs(plan: Plan, registry) -> list[Job]:
 
 def open_cache(settings: Settings) -> SentenceCache | None:
     """The configured store, or None when ``IPPLAN_SENTENCE_CACHE`` turns it off."""
-    return SentenceCache(settings.sentence_cache_path) if settings.sentence_cache else None
+    if not settings.sentence_cache:
+        return None
+    return SentenceCache(settings.sentence_cache_path, retry_s=settings.cache_retry_s)
 
 
 def cache_status(settings: Settings) -> dict:
@@ -350,12 +385,17 @@ def cache_status(settings: Settings) -> dict:
     cache = SentenceCache(settings.sentence_cache_path)
     try:
         have = cache.keys(settings.llm, prompt_version(), version)
+        # a put shows whether the disk takes writes (a read-only or full disk opens and reads fine)
+        if cache.put(Key(0, "", "doctor-probe", "", ""), "", False):
+            cache._run(lambda c: c.execute("DELETE FROM sentences WHERE backend='doctor-probe'"), write=True)
     finally:
         cache.close()
     done = [have[(j.measure.number, j.focus)] for j in jobs if (j.measure.number, j.focus) in have]
     return {
         **status,
         "enabled": cache.enabled,
+        "state": cache.state,
+        "reason": cache.reason,
         "warm": len(done),
         "entries": len(have),
         "model_sentences": round(sum(done) / len(done), 3) if done else None,
@@ -365,12 +405,16 @@ def cache_status(settings: Settings) -> dict:
 
 def status_line(status: dict) -> str:
     """``"312/342 warm (91%), 58% model sentences — ~/.cache/ipplan/sentences.sqlite3"``."""
-    if not status.get("enabled", True):
+    if "state" not in status and not status.get("enabled", True):
         return f"off (IPPLAN_SENTENCE_CACHE=0); {status['total']} sentences would be cached"
     share = status.get("model_sentences")
     model = f", {share:.0%} model sentences" if share is not None else ""
     pct = status["warm"] / status["total"] if status["total"] else 0
-    return f"{status['warm']}/{status['total']} warm ({pct:.0%}){model} for {status['backend']} — {status['path']}"
+    state = status.get("state", "ok")
+    why = f" ({status['reason']})" if status.get("reason") else ""
+    flag = "" if state == "ok" else f"{state.upper()}{why}, sentences it lacks are written live: "
+    warm = f"{status['warm']}/{status['total']} warm ({pct:.0%}){model}"
+    return f"{flag}{warm} for {status['backend']} — {status['path']}"
 
 
 def gradio_queue(settings: Settings) -> dict:
@@ -409,6 +453,17 @@ def warm_cli(settings: Settings) -> int:
             print(f"error: the backend failed while warming ({exc}); run it again to resume.", file=sys.stderr)
             return 1
     cache.close()
-    print(f"Wrote {counts['written']} sentences in {counts['seconds']}s ({counts['failed_checks']} failed the checks).")
+    print(
+        f"Wrote {counts['written']} sentences in {counts['seconds']}s ({counts['failed_checks']} failed the checks), "
+        f"stored {counts['stored']}."
+    )
     print("Sentence cache: " + status_line(cache_status(settings)))
+    if counts["stored"] < len(todo):
+        why = cache.reason or cache.notice or "the cache refused them"
+        print(
+            f"error: stored {counts['stored']} of {len(todo)} sentences ({why}); free space or make "
+            f"{settings.sentence_cache_path.parent} writable and run it again to resume.",
+            file=sys.stderr,
+        )
+        return 1
     return 0

@@ -75,14 +75,18 @@ def message_text(content) -> str:
     return ""
 
 
-def history_for_retriever(history: list) -> list[dict]:
-    """Chat history as ``[{role, content}]`` strings for follow-up rewriting."""
+def history_for_retriever(history: list, memory: dict | None = None) -> list[dict]:
+    """Chat history as ``[{role, content, citations?, query?}]`` for follow-ups. ``memory`` (the chat's
+    state) maps an assistant message's position to what its answer cited and the query it answered."""
     out = []
-    for turn in history or []:
+    for i, turn in enumerate(history or []):
         if isinstance(turn, dict) and turn.get("role") in ("user", "assistant"):
             entry = {"role": turn["role"], "content": message_text(turn.get("content"))}
             if isinstance(turn.get("citations"), list):  # conversation state from /ask callers
-                entry["citations"] = [int(n) for n in turn["citations"]]
+                entry["citations"] = [n for n in turn["citations"] if isinstance(n, int)]
+            kept = (memory or {}).get(i) or (memory or {}).get(str(i))
+            if turn["role"] == "assistant" and isinstance(kept, dict):
+                entry.update({k: v for k, v in kept.items() if k in ("citations", "query")})
             out.append(entry)
     return out
 
@@ -92,10 +96,11 @@ def cited_numbers(markdown: str) -> list[int]:
     return list(dict.fromkeys(int(n) for n in re.findall(r"\[(\d{1,2})\]", markdown)))
 
 
-def footer(backend: str, index_version: str, measures: int) -> str:
-    return (
-        f"Answered by `{backend}` · index `{index_version}` · {measures} measures · quotes are verbatim from the plan"
-    )
+def footer(backend: str, index_version: str, measures: int, notice: str = "") -> str:
+    """The footer line; ``notice`` (a degraded cache, say) is added in bold."""
+    line = f"Answered by `{backend}` · index `{index_version}` · {measures} measures"
+    line += " · quotes are verbatim from the plan"
+    return f"{line} · **{notice}**" if notice else line
 
 
 CSS = """

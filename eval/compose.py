@@ -138,9 +138,9 @@ class Generator:
         name, form = self._agency()
         numeral, sform = self._section()
         base_c = [Constraint(Kind.AGENCY, name), Constraint(Kind.SECTION, numeral)]
-        base_q = self.rng.choice(self.p["list"]).format(
-            where=f"{self.rng.choice(self.p['agency_any']).format(agency=form)} {self.rng.choice(self.p['in_section']).format(section=sform)}"
-        )
+        agency_part = self.rng.choice(self.p["agency_any"]).format(agency=form)
+        section_part = self.rng.choice(self.p["in_section"]).format(section=sform)
+        base_q = self.rng.choice(self.p["list"]).format(where=f"{agency_part} {section_part}")
         cited, query_json = answer(base_q, Query(text=base_q, ask=Ask.MEASURES, constraints=base_c))
         history = [
             {"role": "user", "content": base_q},

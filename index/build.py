@@ -2,7 +2,11 @@
 
 A manifest (source hash, registry hash, embedding model, parser version) is stored in the
 collection's metadata; a build whose manifest matches is a no-op, any difference rebuilds.
-Works against an embedded ``PersistentClient`` or, with ``CHROMA_HOST`` set, a Chroma server.
+"Matches" is checked for real: the collection opens, holds as many documents as the manifest
+says, and a query returns. A new index is built beside the old one (a new directory, or a new
+collection on a server) and swapped in only when whole: the old one is never deleted first.
+Works against an embedded ``PersistentClient`` or, with ``CHROMA_HOST`` set, a Chroma server
+(with connect and read timeouts).
 """
 
 from __future__ import annotations
@@ -26,6 +30,10 @@ from index.parse import PARSER_VERSION, Plan, parse
 
 class IndexBuildError(RuntimeError):
     """An index problem a user can act on; the message says what to do."""
+
+
+class IndexUnavailable(IndexBuildError):
+    """The Chroma server is down, hung or unreachable: the message is the start-up check's."""
 
 
 @dataclass(frozen=True)
@@ -96,14 +104,36 @@ def index_version(manifest: dict) -> str:
 
 
 def client(settings: Settings):
-    """A Chroma client: HTTP when ``CHROMA_HOST`` is set, else a persistent local store."""
+    """A Chroma client: HTTP when ``CHROMA_HOST`` is set, else a persistent local store.
+
+    The HTTP client gets connect and read timeouts (``IPPLAN_CHROMA_CONNECT_TIMEOUT_S``,
+    ``IPPLAN_CHROMA_TIMEOUT_S``): chromadb's own client waits for ever, so a hung server would hold
+    every caller. Creating it already talks to the server, so that is bounded too."""
     import chromadb
+
+    chroma_settings = _chroma_settings()
+    if settings.chroma_host:
+        return _bounded(
+            lambda: _with_timeouts(
+                chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings),
+                settings,
+            ),
+            settings,
+        )
+    path = settings.index_path
+    _check_writable(path)
+    if not (path / "chroma.sqlite3").exists():
+        _forget_cached_clients(path)  # the store was deleted or swapped under a running process
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def _chroma_settings():
     from chromadb.config import Settings as ChromaSettings
 
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
-    if settings.chroma_host:
-        return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
-    path = settings.index_path
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+
+
+def _check_writable(path: Path) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
         probe = path / ".write-test"
@@ -114,15 +144,61 @@ def client(settings: Settings):
             f"Index directory {path} is not writable ({exc.strerror}). "
             f"Set IPPLAN_INDEX_DIR (or IPPLAN_DATA_DIR) to a writable folder."
         ) from exc
-    if not (path / "chroma.sqlite3").exists():
-        _forget_cached_clients()  # the store was deleted under a running process
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
-def _forget_cached_clients() -> None:
+def _with_timeouts(chroma, settings: Settings):
+    import httpx
+
+    session = getattr(getattr(chroma, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(settings.chroma_timeout_s, connect=settings.chroma_connect_timeout_s)
+    return chroma
+
+
+def _bounded(make, settings: Settings):
+    """``make()`` in a daemon thread, given connect + read timeout to finish (it cannot be interrupted)."""
+    import threading
+
+    out: dict = {}
+
+    def run():
+        try:
+            out["value"] = make()
+        except BaseException as exc:  # handed to the caller below
+            out["error"] = exc
+
+    thread = threading.Thread(target=run, name="chroma-connect", daemon=True)
+    thread.start()
+    thread.join(settings.chroma_connect_timeout_s + settings.chroma_timeout_s)
+    if thread.is_alive():
+        raise TimeoutError(f"no reply within {settings.chroma_connect_timeout_s + settings.chroma_timeout_s:g}s")
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
+def _forget_cached_clients(path: Path | None = None) -> None:
+    """Chroma keeps one system per path in-process: drop (and stop) the one for ``path``, or all."""
     from chromadb.api.client import SharedSystemClient
 
-    SharedSystemClient.clear_system_cache()  # chroma caches one system per path in-process
+    if path is None:
+        SharedSystemClient.clear_system_cache()
+        return
+    system = SharedSystemClient._identifier_to_system.pop(str(path), None)
+    SharedSystemClient._identifier_to_refcount.pop(str(path), None)
+    if system is not None:
+        with contextlib.suppress(Exception):  # a broken store may fail to stop cleanly; it is gone anyway
+            system.stop()
+
+
+def unreachable(settings: Settings, exc: BaseException) -> str:
+    """The message for a Chroma server that cannot be reached, with what to do about it."""
+    return (
+        f"Chroma server at {settings.chroma_host}:{settings.chroma_port} is unreachable "
+        f"({type(exc).__name__}: {str(exc)[:160] or 'no reply'}; timeouts {settings.chroma_connect_timeout_s:g}s "
+        f"connect, {settings.chroma_timeout_s:g}s read). Start it with `chroma run --path DIR "
+        f"--host {settings.chroma_host} --port {settings.chroma_port}` or unset CHROMA_HOST to use the embedded store."
+    )
 
 
 def _stored_manifest(chroma, name: str) -> dict | None:
@@ -151,7 +227,8 @@ def load_plan(settings: Settings) -> tuple[Plan, Registry]:
 
 
 def open_client(settings: Settings, quiet: bool = False):
-    """Open Chroma; a corrupted local store is moved aside so that it can be rebuilt."""
+    """Open Chroma, or raise :class:`IndexBuildError` saying what to do. Nothing is deleted here:
+    :func:`build` verifies the index and replaces a broken one whole."""
     try:
         chroma = client(settings)
         chroma.list_collections()
@@ -160,14 +237,11 @@ def open_client(settings: Settings, quiet: bool = False):
         raise
     except Exception as exc:
         if settings.chroma_host:
-            raise IndexBuildError(
-                f"Chroma server at {settings.chroma_host}:{settings.chroma_port} is unreachable ({exc}). "
-                f"Start it with `chroma run --path DIR --host {settings.chroma_host} --port {settings.chroma_port}` "
-                f"or unset CHROMA_HOST to use the embedded store."
-            ) from exc
-        _say(f"Index at {settings.index_path} is unreadable ({type(exc).__name__}); rebuilding it.", quiet)
-        shutil.rmtree(settings.index_path, ignore_errors=True)
-        return client(settings)
+            raise IndexUnavailable(unreachable(settings, exc)) from exc
+        raise IndexBuildError(
+            f"Index at {settings.index_path} is unreadable ({type(exc).__name__}: {str(exc)[:160]}). "
+            f"Run `python -m index build` to verify and rebuild it."
+        ) from exc
 
 
 def _sidecar(settings: Settings) -> Path | None:
@@ -175,70 +249,118 @@ def _sidecar(settings: Settings) -> Path | None:
     return None if settings.chroma_host else settings.index_path / "manifest.json"
 
 
-def _sidecar_matches(settings: Settings, manifest: dict) -> dict | None:
-    """The stored manifest if the local index is complete and current, read without importing Chroma."""
+def _sidecar_problem(settings: Settings, manifest: dict) -> str | None:
+    """Why the local index cannot be current, read without importing Chroma; None if it may be."""
     path = _sidecar(settings)
-    if path is None or not path.exists():
+    if path is None:
         return None
+    if not (settings.index_path / "chroma.sqlite3").exists():
+        return "no index yet"
     try:
         with open(settings.index_path / "chroma.sqlite3", "rb") as db:
             if db.read(16) != b"SQLite format 3\x00":
-                return None
+                return "unreadable: chroma.sqlite3 is not a SQLite file"
         stored = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    same = all(stored.get(k) == v for k, v in manifest.items()) and stored.get("collection") == settings.collection
-    return stored if same else None
+    except FileNotFoundError:
+        return "no manifest (an interrupted build)"
+    except (OSError, ValueError) as exc:
+        return f"unreadable manifest ({exc})"
+    changed = [k for k, v in manifest.items() if stored.get(k) != v]
+    if stored.get("collection") != settings.collection:
+        changed.append("collection")
+    return "changed: " + ", ".join(changed) if changed else None
 
 
-def _write_sidecar(settings: Settings, manifest: dict, count: int) -> None:
-    path = _sidecar(settings)
-    if path is None:
-        return
-    tmp = path.with_suffix(".tmp")
+def _write_sidecar(path: Path, settings: Settings, manifest: dict, count: int) -> None:
+    tmp = path / "manifest.json.tmp"
     tmp.write_text(json.dumps({**manifest, "collection": settings.collection, "count": count}, indent=1))
-    os.replace(tmp, path)
+    os.replace(tmp, path / "manifest.json")
+
+
+def verify(settings: Settings, manifest: dict, expected: int) -> tuple[str | None, int]:
+    """``(problem, count)``: None when the index is whole and current — the collection opens, its
+    manifest matches, it holds ``expected`` documents and a query returns one — else why not.
+
+    Only the first bytes and the manifest file used to be checked, so an overwritten
+    ``chroma.sqlite3`` body passed and the app served an empty store."""
+    if problem := _sidecar_problem(settings, manifest):
+        return problem, 0
+    try:
+        chroma = client(settings)
+        try:
+            collection = chroma.get_collection(settings.collection)
+        except Exception as exc:
+            if settings.chroma_host and not _is_missing(exc):
+                raise
+            return "no index yet", 0
+        meta = dict(collection.metadata or {})
+        changed = [k for k, v in manifest.items() if meta.get(k) != v]
+        if changed:
+            return ("changed: " + ", ".join(changed) if meta.get("source_sha256") else "no index yet"), 0
+        count = collection.count()
+        if count != expected:
+            return f"holds {count} documents, not {expected}", count
+        probe = collection.get(limit=1, include=["embeddings"])
+        if not probe["ids"] or probe["embeddings"] is None or len(probe["embeddings"]) == 0:
+            return "holds no vectors", count
+        hit = collection.query(query_embeddings=[list(probe["embeddings"][0])], n_results=1)
+        if not hit["ids"] or not hit["ids"][0]:
+            return "a query returned nothing", count
+        return None, count
+    except IndexBuildError:
+        raise
+    except Exception as exc:
+        if settings.chroma_host:
+            raise IndexUnavailable(unreachable(settings, exc)) from exc
+        return f"unreadable ({type(exc).__name__}: {str(exc)[:120]})", 0
+
+
+def _is_missing(exc: Exception) -> bool:
+    return type(exc).__name__ in ("NotFoundError", "ValueError", "InvalidCollectionException")
 
 
 def build(settings: Settings, rebuild: bool = False, quiet: bool = False, embedder=None) -> BuildResult:
-    """Build the index if missing, stale or ``rebuild``; otherwise a fast no-op.
+    """Build the index if missing, stale, broken or ``rebuild``; otherwise verify it (a fast no-op).
 
+    A new index is built beside the old one — a new directory, or a new collection on a server —
+    and swapped in only when whole, so a failed build leaves the old index as it was.
     ``embedder`` (a LangChain ``Embeddings``) defaults to the configured sentence-transformers model.
     """
+    from index.chunk import documents, load_expansions
+
     t0 = time.perf_counter()
     plan, registry = load_plan(settings)
     manifest = manifest_for(settings, plan, registry)
     if embedder is not None:  # an injected embedder must never pass for the configured model
         manifest["embed_model"] = f"{settings.embed_model}:{type(embedder).__name__}"
-    if not rebuild and (stored := _sidecar_matches(settings, manifest)):
-        return BuildResult(False, "up to date", stored["count"], time.perf_counter() - t0, manifest, plan, registry)
-
-    from index.chunk import documents, load_expansions
-
     docs = documents(plan, registry, load_expansions(settings.expansions))
-    chroma = open_client(settings, quiet)
-    stored = _stored_manifest(chroma, settings.collection)
-    if stored is None:
-        reason = "no index yet"
-    elif rebuild:
+    if rebuild:
         reason = "--rebuild asked for"
-    elif any(stored.get(k) != v for k, v in manifest.items()) or stored.get("count") != len(docs):
-        changed = [k for k, v in manifest.items() if stored.get(k) != v] or ["document count"]
-        reason = "changed: " + ", ".join(changed)
     else:
-        _write_sidecar(settings, manifest, stored["count"])
-        return BuildResult(False, "up to date", stored["count"], time.perf_counter() - t0, manifest, plan, registry)
+        problem, count = verify(settings, manifest, len(docs))
+        if problem is None:
+            return BuildResult(False, "up to date", count, time.perf_counter() - t0, manifest, plan, registry)
+        reason = problem
+        if problem.startswith("unreadable") or problem.startswith("holds") or problem.startswith("a query"):
+            _say(f"Index at {_where(settings)} is {problem}; rebuilding it beside the old one.", quiet)
 
     _say(f"Building index ({reason}) at {_where(settings)} ...", quiet)
     embedder = embedder or load_embeddings(settings.embed_model)
-    if (sidecar := _sidecar(settings)) is not None:
-        sidecar.unlink(missing_ok=True)  # an interrupted build must not look complete
-    with contextlib.suppress(Exception):  # nothing to delete yet
-        chroma.delete_collection(settings.collection)
-    collection = chroma.create_collection(
-        settings.collection,
-        metadata={**manifest, "hnsw:space": "cosine", "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")},
-    )
+    if settings.chroma_host:
+        try:
+            _build_on_server(settings, manifest, docs, embedder, quiet)
+        except IndexBuildError:
+            raise
+        except Exception as exc:  # the server went away mid-build; the old collection is still in place
+            raise IndexUnavailable(unreachable(settings, exc)) from exc
+    else:
+        _build_local(settings, manifest, docs, embedder, quiet)
+    seconds = time.perf_counter() - t0
+    _say(f"Indexed {len(docs)} documents in {seconds:.1f}s.", quiet)
+    return BuildResult(True, reason, len(docs), seconds, manifest, plan, registry)
+
+
+def _fill(collection, docs, embedder, quiet: bool) -> None:
     from tqdm import tqdm
 
     batch = 32
@@ -253,10 +375,99 @@ def build(settings: Settings, rebuild: bool = False, quiet: bool = False, embedd
                 metadatas=[d.metadata for d in part],
             )
             bar.update(len(part))
-    _write_sidecar(settings, manifest, len(docs))
-    seconds = time.perf_counter() - t0
-    _say(f"Indexed {len(docs)} documents in {seconds:.1f}s.", quiet)
-    return BuildResult(True, reason, len(docs), seconds, manifest, plan, registry)
+
+
+def _metadata(manifest: dict) -> dict:
+    return {**manifest, "hnsw:space": "cosine", "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+
+
+def _build_local(settings: Settings, manifest: dict, docs, embedder, quiet: bool) -> None:
+    """Build into ``.<index>.building-<pid>`` next to the index, then swap the two directories."""
+    import chromadb
+
+    target = settings.index_path
+    _check_writable(target.parent)  # the new index is built beside the old one
+    _remove_leftovers(target)
+    staging = target.parent / f".{target.name}.building-{os.getpid()}-{time.time_ns()}"
+    try:
+        chroma = chromadb.PersistentClient(path=str(staging), settings=_chroma_settings())
+        collection = chroma.create_collection(settings.collection, metadata=_metadata(manifest))
+        _fill(collection, docs, embedder, quiet)
+        _write_sidecar(staging, settings, manifest, len(docs))  # written last: the new index is whole
+        _forget_cached_clients(staging)  # release its files before it moves
+        _forget_cached_clients(target)  # and the old store's, which is about to go
+        _swap_in(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # the old index after a swap, or a failed build
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Staging directories of builds whose process is gone (killed mid-build)."""
+    for path in target.parent.glob(f".{target.name}.building-*"):
+        pid = path.name.rsplit("building-", 1)[1].split("-")[0]
+        if not (pid.isdigit() and _alive(int(pid))):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _swap_in(new: Path, target: Path) -> None:
+    """Put directory ``new`` at ``target`` atomically; the old index (if any) ends up at ``new``.
+
+    ``renameat2(RENAME_EXCHANGE)`` swaps the two in one step on Linux; where the kernel or file
+    system lacks it, two renames leave a moment without an index, never a half-built one."""
+    if not target.exists():
+        os.rename(new, target)
+        return
+    if _exchange(new, target):
+        return
+    aside = new.with_name(new.name + ".old")
+    os.rename(target, aside)
+    os.rename(new, target)
+    os.rename(aside, new)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
+def _build_on_server(settings: Settings, manifest: dict, docs, embedder, quiet: bool) -> None:
+    """Build a new collection on the server, then rename it over the old one."""
+    chroma = open_client(settings, quiet)
+    name = settings.collection
+    staging = f"{name}__building-{os.getpid()}-{time.time_ns()}"
+    collection = chroma.create_collection(staging, metadata=_metadata(manifest))
+    try:
+        _fill(collection, docs, embedder, quiet)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            chroma.delete_collection(staging)
+        raise
+    old = None
+    with contextlib.suppress(Exception):  # no old collection yet
+        old = chroma.get_collection(name)
+    if old is not None:
+        old.modify(name=f"{name}__old-{time.time_ns()}")
+    collection.modify(name=name)
+    if old is not None:
+        with contextlib.suppress(Exception):
+            chroma.delete_collection(old.name)
 
 
 def _where(settings: Settings) -> str:

@@ -80,6 +80,16 @@ class Settings:
     warm_on_start: bool = _setting(True, "The chat warms the sentence cache in a background thread at start.")
     chroma_host: str | None = _setting(None, "Chroma server host; set to use server mode.", env="CHROMA_HOST")
     chroma_port: int = _setting(8000, "Chroma server port.", env="CHROMA_PORT")
+    chroma_connect_timeout_s: float = _setting(5.0, "Chroma server: seconds to wait for a connection.")
+    chroma_timeout_s: float = _setting(
+        30.0, "Chroma server: seconds to wait for a reply (a hung server costs at most this, then a clear error)."
+    )
+    chroma_retry_s: float = _setting(
+        10.0, "After the Chroma server failed, seconds before it is asked again (topic questions say so meanwhile)."
+    )
+    cache_retry_s: float = _setting(
+        30.0, "After the data directory refused a write (full, read-only), seconds before the cache tries again."
+    )
     host: str = _setting("127.0.0.1", "Chat bind address. Anything but loopback needs APP_AUTH.")
     port: int = _setting(7860, "Chat port.")
     auth: str | None = _setting(None, "user:password[,user:password] or @file for the chat.", env="APP_AUTH")

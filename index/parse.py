@@ -7,6 +7,7 @@ the plan's words verbatim, so every measure text can be found again in the de-pa
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,7 +89,15 @@ class Plan:
     source_sha256: str = ""
 
     def measure(self, number: int) -> Measure:
-        return self.measures[number - 1]
+        """Measure ``number`` (1-based). Anything else is an error, never another measure: a plain
+        index would answer ``-5`` with measure 85 and ``0`` with measure 90."""
+        try:
+            n = -1 if isinstance(number, bool) else operator.index(number)  # ints and numpy ints, no floats
+        except TypeError:
+            n = -1
+        if not 1 <= n <= len(self.measures):
+            raise ValueError(f"measure {number!r} is not in the plan (measures 1–{len(self.measures)})")
+        return self.measures[n - 1]
 
     def section(self, numeral: str) -> Section:
         return next(s for s in self.sections if s.numeral == numeral)

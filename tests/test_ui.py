@@ -45,3 +45,6 @@ def test_history_conversion():
 
 def test_footer():
     assert "llamacpp/smollm2" in ui.footer("llamacpp/smollm2", "abc", 90)
+    assert "**" not in ui.footer("fake/echo", "abc", 90)
+    degraded = ui.footer("fake/echo", "abc", 90, "sentence cache read-only (disk full): new ones are written live")
+    assert degraded.endswith("· **sentence cache read-only (disk full): new ones are written live**")

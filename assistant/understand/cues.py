@@ -85,7 +85,8 @@ CO = re.compile(
     r"(?:lead|leading|head|heading|be(?:ing)? in charge)\b|"
     r"\b(?:someone|somebody|another (?:body|agency|ministry|department)|others?|other (?:bodies|agencies))\s+"
     r"(?:else\s+)?(?:leads?|first|in charge|heads?|in the lead|is listed first|takes? the lead)\b|"
-    r"\b(?:under|below|behind) (?:another|a different|someone else's|other)\b|\banother (?:agency|body|ministry)'s lead\b|"
+    r"\b(?:under|below|behind) (?:another|a different|someone else's|other)\b"
+    r"|\banother (?:agency|body|ministry)'s lead\b|"
     r"\bled by (?:someone|somebody|another|others?|a different)\b|\bnon-?lead\b|\bparticipant\b|"
     r"\bbut not (?:as )?(?:the )?lead|\b(?:only |merely |just )?(?:supports?|supporting|assists?|assisting|helps?|"
     r"helping)\b|\bco-?(?:responsible|agency|agencies|operator|lead)\b|\bsecondary\b|\bjunior partner\b|"
@@ -118,7 +119,8 @@ FEWEST = re.compile(
     r"\b(?:fewest|least|shortest|smallest|lightest)\b|\b(?:smallest|lowest) (?:number|count|share|list)\b|最少"
 )
 WHO = re.compile(
-    r"\bwho\b|\b(?:which|what)(?: other)? (?:agency|agencies|ministry|ministries|body|bodies|department|departments|organi[sz]ations?|"
+    r"\bwho\b|\b(?:which|what)(?: other)? (?:agency|agencies|ministry|ministries|body|bodies|department|departments|"
+    r"organi[sz]ations?|"
     r"office|offices)\b|\bwhose\b|谁|哪个部门|哪些部门",
     re.I,
 )
@@ -131,7 +133,8 @@ YES_NO = re.compile(
 )
 YES_NO_LOOSE = re.compile(
     r"^[^:?!.]{0,30}:\s*(?:is|are|was|were|does|do|did|has|have|had|can|could|will|would|any)\b"
-    r"|\b(?:whether|if)\s+(?:the plan|there|any|this|it (?:is|has|does|contains|includes))\b|^\W*any\b(?!\s+idea)|\bis it true\b|\byes or no\b",
+    r"|\b(?:whether|if)\s+(?:the plan|there|any|this|it (?:is|has|does|contains|includes))\b"
+    r"|^\W*any\b(?!\s+idea)|\bis it true\b|\byes or no\b",
     re.I,
 )
 YES_NO_ZH = re.compile(r"吗[？?\s]*$|是否|有没有|是不是")

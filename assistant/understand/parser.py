@@ -13,9 +13,9 @@ query (:mod:`.followup`). Stops (other year, injection, unknown body) end the pa
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from assistant.conversation import state_from
+from assistant.normalize import normalize_text
 from assistant.text import CJK, HEADS, STOP, Speller, stem, words
 from assistant.understand import asks, cues, facts, followup, numbers
 from assistant.understand.agencies import AgencyFinder
@@ -63,12 +63,6 @@ _CUE_WORDS = frozenset(
 _ORG_HEADS = HEADS | {"council"}
 
 
-def normalise(text: str) -> str:
-    """Fold full-width forms (NFKC) and drop invisible format characters (soft hyphen, ZWJ, BOM)."""
-    text = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-
-
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:
     """``text`` with the given spans replaced by spaces (offsets stay valid)."""
     chars = list(text)
@@ -107,7 +101,7 @@ class QueryParser:
 
     def parse(self, question: str, history: list[dict] | None = None, depth: int = 0) -> Query:
         """The typed query for ``question`` given the chat ``history``."""
-        text = " ".join(normalise(question).split())
+        text = " ".join(normalize_text(question).split())
         q = Query(text=text, corrected=text)
         if not words(text) and not CJK.search(text):
             q.stop = Stop.EMPTY
