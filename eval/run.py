@@ -15,6 +15,7 @@ from index.parse import depaginate, normalise_ws
 QUESTIONS = REPO_ROOT / "eval" / "questions.jsonl"
 ROBUSTNESS = REPO_ROOT / "eval" / "robustness.jsonl"  # dev data since issue 14: its failures were read
 DEV14 = REPO_ROOT / "eval" / "dev14.jsonl"  # the issue 14/15 class examples: dev data
+DEV14B = REPO_ROOT / "eval" / "dev14b.jsonl"  # more questions in the issue 14 classes, written blind: dev data
 BLIND14 = REPO_ROOT / "eval" / "blind14.jsonl"  # compositions, written blind (issue 14): read per class only
 BLIND15 = REPO_ROOT / "eval" / "blind15.jsonl"  # everyday topics, written blind (issue 15): dev/test
 THRESHOLDS = REPO_ROOT / "eval" / "thresholds.json"
@@ -24,6 +25,7 @@ SETS = {
     "test": (QUESTIONS, "test"),
     "robustness": (ROBUSTNESS, None),
     "dev14": (DEV14, None),
+    "dev14b": (DEV14B, None),
     "blind14": (BLIND14, None),
     "topics-dev": (BLIND15, "dev"),
     "topics-test": (BLIND15, "test"),
