@@ -35,9 +35,13 @@ class Citation:
     section: str = ""
     lead_agency: str = ""
     source: str = "model"  # "model" or "extractive": who wrote the sentence
+    pointer: bool = False  # not an answer: a measure on the topic that the asked agency is not part of
 
     def to_json(self) -> dict:
-        return {"measure": self.measure, "quote": self.quote, "agencies": self.agencies}
+        out = {"measure": self.measure, "quote": self.quote, "agencies": self.agencies}
+        if self.pointer:
+            out["pointer"] = True
+        return out
 
 
 @dataclass
@@ -181,6 +185,7 @@ class Assistant:
             yield emit(prompts.EMPTY_QUESTION.format(year=self.retriever.plan.header.year))
             yield self._done(question, parts, [], True, result, timings, t0, first, notice)
             return
+        pointing = False  # the blocks below are pointers to other agencies' measures, not the answer
         if result.ask == "yes_no" and result.yes is False:  # "No", then where the plan does cover it
             yield emit(self.render.lead_line(result) + "\n")
             if not (result.abstain == Abstain.NO_TOPIC and result.pointers):
@@ -188,9 +193,10 @@ class Assistant:
                 yield self._done(question, parts, [], abstained, result, timings, t0, first, notice)
                 return
             result.hits = result.pointers
+            pointing = True
         elif result.abstain == Abstain.NO_TOPIC and result.pointers:  # not a bare abstention: point elsewhere
             yield emit(self.render.abstain_text(result) + " " + prompts.POINTERS + "\n")
-            result.hits = result.pointers
+            result.hits = result.pointers  # a list question's answer: the measures that do concern it
         elif result.abstain:
             yield emit(self.render.abstain_text(result))
             yield self._done(question, parts, [], True, result, timings, t0, first, notice)
@@ -236,7 +242,9 @@ class Assistant:
             yield emit(f"\n**[{m.number}]**{role} {sentence}\n{quote_block(hit)}\n")
             timings.setdefault("first_sentence_s", round(time.perf_counter() - t0, 4))
             # The quote is the plan's own text, never the model's.
-            citations.append(Citation(m.number, m.text, list(m.agencies), m.section, m.lead_agency or "", source))
+            citations.append(
+                Citation(m.number, m.text, list(m.agencies), m.section, m.lead_agency or "", source, pointing)
+            )
         timings.update({"generation_s": round(gen_s, 4), "llm_calls": calls})
         yield self._done(question, parts, citations, False, result, timings, t0, first, notice)
 

@@ -46,12 +46,14 @@ class State:
 
     def query_obj(self):
         """The previous query as a :class:`~assistant.understand.query.Query`, or None if unreadable."""
-        from assistant.understand.query import Ask, Constraint, Query
+        from assistant.understand.query import Ask, Constraint, Query, Rank
 
         try:
             data = self.query or {}
             q = Query(text=str(data.get("text", self.question)))
             q.ask = Ask(data.get("ask", "measures"))
+            q.rank = Rank(data["rank"]) if data.get("rank") else None
+            q.among_ministries = bool(data.get("among_ministries"))
             q.constraints = [Constraint.from_json(c) for c in data.get("constraints", [])]
             return q
         except (KeyError, ValueError, TypeError, AttributeError):

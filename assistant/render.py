@@ -63,21 +63,29 @@ class Renderer:
     # ------------------------------------------------------------ first lines
 
     def lead_line(self, r: Retrieval) -> str:
+        """The answer's first line, then notes (today's names, filters) on a line of their own."""
+        first = self._lead(r)
+        notes = [f"*{note}.*" for note in r.notes if not note.startswith("Filtered")]
+        if not notes:
+            return first
+        head, sep, rest = first.partition("\n")
+        return head + "\n" + " ".join(notes) + (sep + rest if sep else "")
+
+    def _lead(self, r: Retrieval) -> str:
         n = len(r.hits)
         plural = "measure" if n == 1 else "measures"
         q = r.query
         label = self.label(r.agencies[0]) if r.agencies else ""
-        notes = "".join(f"{note}. " for note in r.notes if not note.startswith("Filtered"))
         if r.abstain == Abstain.NO_TOPIC:
             return ""
         if r.ask == Ask.YES_NO:
-            return notes + self._yes_no(r)
+            return self._yes_no(r)
         if r.ask == Ask.COMPARE:
-            return notes + f"Measures {', '.join(map(str, r.numbers))} side by side:\n\n" + self.compare_table(r)
+            return f"Measures {', '.join(map(str, r.numbers))} side by side:\n\n" + self.compare_table(r)
         if r.ask == Ask.PARTNERS:
-            return notes + self._partners(r)
+            return self._partners(r)
         if r.ask == Ask.WHO or r.route == Route.WHO_LEADS:
-            return notes + self._who(r)
+            return self._who(r)
         if r.ask == Ask.RANK_SECTIONS:
             return self._rank_sections(r)
         if r.route == Route.LOOKUP:
@@ -93,26 +101,24 @@ class Renderer:
                 return f"**{r.detail}** ({s.title}) has **{r.count}** {plural}:"
             if r.agencies and len(q.constraints) == 1 and q.role in (None, Role.LEAD):
                 if q.role == Role.LEAD:
-                    return notes + f"**{label}** leads **{r.count}** {plural}" + (":" if n else ".")
+                    return f"**{label}** leads **{r.count}** {plural}" + (":" if n else ".")
                 leads = sum(h.role == "lead" for h in r.hits)
-                return notes + (
+                return (
                     f"**{label}** is named in **{r.count}** {plural} (lead in {leads}, co-responsible in {n - leads}):"
                 )
-            return notes + f"**{r.count}** {plural} {self.selection(r)}" + (":" if n else ".")
+            return f"**{r.count}** {plural} {self.selection(r)}" + (":" if n else ".")
         if r.groups:
             parts = "; ".join(f"{len(nums)} of {self.label(name)}" for name, nums in r.groups)
-            return notes + f"{n} {plural} {self.selection(r)}: {parts}."
+            return f"{n} {plural} {self.selection(r)}: {parts}."
         if r.route in (Route.AGENCY, Route.LEAD) and r.agencies and len(q.constraints) == 1:
             leads = sum(h.role == "lead" for h in r.hits)
             if r.route == Route.LEAD:
-                return notes + f"**{label}** leads {n} {plural}:"
+                return f"**{label}** leads {n} {plural}:"
             if q.role == Role.CO:
-                return notes + f"**{label}** is co-responsible (not lead) in {n} {plural}:"
+                return f"**{label}** is co-responsible (not lead) in {n} {plural}:"
             if q.role == Role.SOLE:
-                return notes + f"**{label}** handles {n} {plural} alone:"
-            return (
-                notes + f"**{label}** is responsible for {n} {plural} (lead in {leads}, co-responsible in {n - leads}):"
-            )
+                return f"**{label}** handles {n} {plural} alone:"
+            return f"**{label}** is responsible for {n} {plural} (lead in {leads}, co-responsible in {n - leads}):"
         if r.route == Route.JOINT and len(q.constraints) == len(r.agencies):
             names = " and ".join(f"**{self.label(a)}**" for a in r.agencies)
             return f"{n} {plural} name both {names}:"
@@ -125,7 +131,7 @@ class Renderer:
             return f"{n} {plural} of the plan concern this:" if n > 1 else "One measure of the plan concerns this:"
         if r.route == Route.PREVIOUS and len(q.constraints) == 1:
             return f"{n} of the previous answer's measures:" if n > 1 else "One of the previous answer's measures:"
-        return notes + f"{n} {plural} {self.selection(r)}:"
+        return f"{n} {plural} {self.selection(r)}:"
 
     def _yes_no(self, r: Retrieval) -> str:
         n = len(r.hits)
@@ -153,10 +159,12 @@ class Renderer:
 
     def _partners(self, r: Retrieval) -> str:
         name = self.label(r.agencies[0])
+        polar = bool(r.query and r.query.polar)
         if not r.partners:
             own = ", ".join(f"[{n}]" for n in r.numbers)
-            return f"**None**: {name} shares no measure with another agency; it acts alone in {own}."
-        lines = [f"**{len(r.partners)}** agencies share measures with **{name}**:"]
+            word = "No" if polar else "None"
+            return f"**{word}**: {name} shares no measure with another agency; it acts alone in {own}."
+        lines = [("**Yes**: " if polar else "") + f"**{len(r.partners)}** agencies share measures with **{name}**:"]
         lines += [f"- {self.label(a)}: {', '.join(f'[{n}]' for n in nums)}" for a, nums in r.partners]
         return "\n".join(lines) + "\n\nThe shared measures:"
 

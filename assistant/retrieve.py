@@ -106,7 +106,10 @@ class Retriever:
         self.vectorstore = vectorstore
         self.expansions = load_expansions(settings.expansions)
         glossary = _load_yaml(settings.glossary).get("terms") or {}
-        self.topics = TopicScorer(plan, self.expansions, self.calibration, vectorstore, glossary)
+        from index.chunk import load_clause_expansions
+
+        clause_expansions = load_clause_expansions(settings.clause_expansions)
+        self.topics = TopicScorer(plan, self.expansions, self.calibration, vectorstore, glossary, clause_expansions)
         self.plan_terms = self.topics.plan_terms
         vocabulary = [w for d in self.topics.docs for w in words(d)] + [
             w for a in registry.agencies for w in words(a.name)
@@ -369,7 +372,12 @@ class Retriever:
         lines: list[str] = []
         r = Retrieval(Route.DOCUMENT, ask=q.ask, detail=str(field_))
         if field_ == facts.Field.DATE:
-            lines.append(f"The circular is dated {c.date}.")
+            said = facts.date_said(q.text)
+            if q.polar and said:  # "Was it issued in May 2012?": checked against the record
+                r.yes = all(s.lower() in c.date.lower() for s in said)
+                lines.append(f"{'Yes' if r.yes else 'No'}. The circular is dated {c.date}.")
+            else:
+                lines.append(f"The circular is dated {c.date}.")
         elif field_ == facts.Field.NUMBER:
             lines.append(f"The circular's document number is {c.document_number}.")
         elif field_ == facts.Field.TITLE:
@@ -384,7 +392,16 @@ class Retriever:
             first = facts.order_asked(q.text)
             name = c.addressees[0] if first > 0 else c.addressees[-1]
             pos = "first" if first > 0 else f"last (number {len(c.addressees)})"
-            lines.append(f"{name} is listed {pos} of the circular's {len(c.addressees)} addressees.")
+            line = f"{name} is listed {pos} of the circular's {len(c.addressees)} addressees."
+            if q.subject:  # "Is SIPO the last addressee?"
+                r.yes = q.subject == name
+                where = (
+                    f" {self._label(q.subject)} is number {c.addressees.index(q.subject) + 1}."
+                    if q.subject in c.addressees
+                    else ""
+                )
+                line = f"{'Yes' if r.yes else 'No'}. {line}" + ("" if r.yes else where)
+            lines.append(line)
         elif field_ == facts.Field.ADDRESSEE_CHECK:
             subject = q.subject
             if subject in c.addressees:

@@ -47,8 +47,7 @@ HEADS = frozenset(
         *("department", "service", "administration", "commission", "agency", "academy", "procuratorate"),
         *("procuratorates", "people", "folks", "guys", "team", "watchdog", "body", "unit", "inspectorate"),
         *("police", "prosecutor", "prosecutors", "administrator", "overseer", "cops", "judges", "inspectors"),
-        *("officials", "organ", "diplomats", "courts", "offices", "bureaus", "departments", "commissions"),
-        *("academies", "authorities"),
+        *("officials", "organ", "diplomats", "courts"),
     }
 )
 

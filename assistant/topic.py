@@ -46,6 +46,7 @@ class Calibration:
     generic_df: float = 0.2  # a stem in more than this share of measures is too common to make a topic
     section_theme_threshold: float = 0.45  # embedding similarity for a section named by its theme
     literal_margin: float = 0.1  # a literal match of every specific word needs this much less dense evidence
+    clause_weight: float = 1.0  # a clause's evidence counts this much beside the whole measure's (fitted on dev)
 
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
@@ -63,17 +64,18 @@ class Scored:
     dense: float
     bm25: float
     rrf: float
+    clause: int | None = None  # the best clause (0-based), when its evidence beat the whole measure's
+    clause_text: str = ""
 
     def relevance(self, alpha: float) -> float:
         return alpha * self.dense + (1 - alpha) * self.bm25
 
     def evidence(self) -> dict:
-        return {
-            "measure": self.number,
-            "dense": round(self.dense, 4),
-            "bm25": round(self.bm25, 4),
-            "rrf": round(self.rrf, 5),
-        }
+        out = {"measure": self.number, "dense": round(self.dense, 4), "bm25": round(self.bm25, 4)}
+        out["rrf"] = round(self.rrf, 5)
+        if self.clause is not None:
+            out.update(clause=self.clause, clause_text=self.clause_text)
+        return out
 
 
 @dataclass
@@ -108,9 +110,17 @@ class TopicScorer:
     """Scores topics over one plan (BM25 always; dense when an embedder and the index vectors exist)."""
 
     def __init__(
-        self, plan: Plan, expansions: dict[int, dict], calibration: Calibration, vectorstore=None, glossary=None
+        self,
+        plan: Plan,
+        expansions: dict[int, dict],
+        calibration: Calibration,
+        vectorstore=None,
+        glossary=None,
+        clause_expansions: dict | None = None,
     ):
         from rank_bm25 import BM25Okapi
+
+        from index.chunk import clause_texts
 
         self.plan = plan
         self.calibration = calibration
@@ -122,7 +132,20 @@ class TopicScorer:
         self.docs = docs
         self._bm25 = BM25Okapi([terms(d) for d in docs])
         self._text_terms = [set(terms(m.text)) for m in plan.measures]
-        self.plan_terms = dict(Counter(t for d in docs for t in set(terms(d))))
+        # Clauses: a clause's own words with its plain-language paraphrases and keywords, one BM25 document
+        grouped: dict[tuple[int, int], list[str]] = {}
+        self.clause_text: dict[tuple[int, int], str] = {}
+        for number, clause, kind, text in clause_texts(plan, clause_expansions or {}):
+            grouped.setdefault((number, clause), []).append(text)
+            if kind == "clause":
+                self.clause_text[(number, clause)] = text
+        self._clause_keys = list(grouped)
+        self._clause_bm25 = BM25Okapi([terms(" ".join(v)) for v in grouped.values()]) if grouped else None
+        per_measure = {m.number: docs[m.number - 1] for m in plan.measures}
+        for (number, _), texts in grouped.items():
+            per_measure[number] += " " + " ".join(texts)
+        self.docs = list(per_measure.values())  # every word the plan uses for a measure (the speller's too)
+        self.plan_terms = dict(Counter(t for d in self.docs for t in set(terms(d))))
 
     def expansion_text(self, number: int) -> str:
         """A measure's plain-language expansions (questions and keywords) as one string."""
@@ -244,49 +267,94 @@ class TopicScorer:
         return " ".join(out)
 
     def score(self, query: str, numbers: set[int], multilingual: str | None = None) -> list[Scored]:
-        """Dense and lexical evidence for ``numbers``, best first by reciprocal-rank fusion."""
+        """Dense and lexical evidence for ``numbers``, best first by reciprocal-rank fusion. Each is the
+        best of the whole measure (with its expansions) and of its best clause (with its paraphrases)."""
         q_terms = terms(query)
         bm25_all = self._bm25.get_scores(q_terms) if q_terms else [0.0] * len(self.plan.measures)
         top_bm25 = max(max(bm25_all), 1e-9)  # normalised over the whole plan, not the subset
         bm25 = {n: float(bm25_all[n - 1] / top_bm25) for n in numbers}
-        dense = self._dense(query, numbers)
+        dense, clause_dense = self._dense(query, numbers)
         if multilingual:
             e5 = self._multilingual(multilingual, numbers)
             dense = {n: max(dense.get(n, 0.0), e5.get(n, 0.0)) for n in numbers}
+        clause_bm25 = self._clause_lexical(q_terms)
+        best_clause: dict[int, tuple[float, int]] = {}
+        alpha = self.calibration.alpha
+        for key in self._clause_keys:
+            n = key[0]
+            if n not in numbers:
+                continue
+            rel = alpha * clause_dense.get(key, 0.0) + (1 - alpha) * clause_bm25.get(key, 0.0)
+            if n not in best_clause or rel > best_clause[n][0]:
+                best_clause[n] = (rel, key[1])
+        winner: dict[int, int] = {}
+        for n, (rel, c) in best_clause.items():
+            d, b = clause_dense.get((n, c), 0.0), clause_bm25.get((n, c), 0.0)
+            if rel > alpha * dense.get(n, 0.0) + (1 - alpha) * bm25[n]:
+                winner[n] = c
+            dense[n] = max(dense.get(n, 0.0), d * self.calibration.clause_weight)
+            bm25[n] = max(bm25[n], b * self.calibration.clause_weight)
         rank_b = {n: i for i, n in enumerate(sorted(numbers, key=lambda n: (-bm25[n], n)))}
         rank_d = {n: i for i, n in enumerate(sorted(numbers, key=lambda n: (-dense.get(n, 0.0), n)))}
         rows = [
-            Scored(n, dense.get(n, 0.0), bm25[n], 1 / (RRF_K + rank_b[n]) + 1 / (RRF_K + rank_d[n])) for n in numbers
+            Scored(
+                n,
+                dense.get(n, 0.0),
+                bm25[n],
+                1 / (RRF_K + rank_b[n]) + 1 / (RRF_K + rank_d[n]),
+                winner.get(n),
+                self.clause_text.get((n, winner[n]), "") if n in winner else "",
+            )
+            for n in numbers
         ]
         return sorted(rows, key=lambda r: (-r.rrf, r.number))
 
-    def _dense(self, query: str, numbers: set[int]) -> dict[int, float]:
-        """Best cosine per measure over its own document and its expansion documents.
+    def _dense(self, query: str, numbers: set[int]) -> tuple[dict[int, float], dict[tuple[int, int], float]]:
+        """Best cosine per measure over its own document and its expansion documents, and per clause
+        over the clause and its paraphrases: ``({measure: cos}, {(measure, clause): cos})``.
 
         The vectors come from the Chroma collection once (a few hundred for a plan); scoring one query
         against all of them in numpy takes microseconds, where a Chroma query per document took 15-20 ms."""
         if self.vectorstore is None or not query.strip():
-            return {}
+            return {}, {}
         import numpy as np
 
-        matrix, owners = self._vectors
+        matrix, owners, clauses = self._vectors
         q = np.asarray(self.vectorstore.embeddings.embed_query(query), dtype="float32")
         sims = matrix @ (q / (np.linalg.norm(q) or 1.0))
+        whole = clauses < 0
         best = np.full(len(self.plan.measures) + 1, -1.0, dtype="float32")
-        np.maximum.at(best, owners, sims)
-        return {n: float(best[n]) for n in numbers}
+        np.maximum.at(best, owners[whole], sims[whole])
+        per_clause: dict[tuple[int, int], float] = {}
+        for n, c, s in zip(owners[~whole].tolist(), clauses[~whole].tolist(), sims[~whole].tolist(), strict=True):
+            if n in numbers and s > per_clause.get((n, c), -1.0):
+                per_clause[(n, c)] = s
+        return {n: float(best[n]) for n in numbers}, per_clause
+
+    def _clause_lexical(self, q_terms: list[str]) -> dict[tuple[int, int], float]:
+        """BM25 per clause (its words and paraphrases), normalised to the best clause of the plan."""
+        if self._clause_bm25 is None or not q_terms:
+            return {}
+        scores = self._clause_bm25.get_scores(q_terms)
+        top = max(max(scores), 1e-9)
+        return {k: float(s / top) for k, s in zip(self._clause_keys, scores, strict=True)}
 
     @cached_property
     def _vectors(self):
-        """(unit vectors, owning measure number) of every measure and expansion document in Chroma."""
+        """(unit vectors, owning measure, clause or -1) of every measure, expansion, clause and clause
+        paraphrase document in Chroma (read once; see :meth:`_dense`)."""
         import numpy as np
 
-        got = self.vectorstore.get(
-            where={"kind": {"$in": ["measure", "expansion"]}}, include=["embeddings", "metadatas"]
-        )
+        kinds = ["measure", "expansion", "clause", "clause_expansion"]
+        got = self.vectorstore.get(where={"kind": {"$in": kinds}}, include=["embeddings", "metadatas"])
         matrix = np.asarray(got["embeddings"], dtype="float32")
         matrix /= np.linalg.norm(matrix, axis=1, keepdims=True).clip(min=1e-9)
-        return matrix, np.asarray([m["number"] for m in got["metadatas"]], dtype="int64")
+        metas = got["metadatas"]
+        owners = np.asarray([m["number"] for m in metas], dtype="int64")
+        clauses = np.asarray(
+            [m.get("clause", -1) if m["kind"].startswith("clause") else -1 for m in metas], dtype="int64"
+        )
+        return matrix, owners, clauses
 
     @cached_property
     def _e5(self):

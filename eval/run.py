@@ -61,7 +61,7 @@ def run_ours(
         a = assistant.ask(q["question"], q.get("history") or [])
         row = score(
             q,
-            [c.measure for c in a.citations],
+            [c.measure for c in a.citations if not c.pointer],  # pointers elsewhere are not the answer
             a.abstained,
             a.text,
             [c.quote for c in a.citations],

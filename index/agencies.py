@@ -136,8 +136,11 @@ class Registry:
         for name, s in self.successors.items():
             for key in (s.name, *s.short_names):
                 keys.setdefault(_norm(key), name)
-            for ab in s.abbreviations:
-                self._successor_cs[ab] = name  # abbreviations of today's names: in capitals only
+            for ab in s.abbreviations:  # "cnipa" as typed; a short one that is also a word ("MEE") in capitals only
+                if len(ab) >= 4:
+                    keys.setdefault(_norm(ab), name)
+                else:
+                    self._successor_cs[ab] = name
             self._successor_zh += [(z, name) for z in s.chinese]
         self._successor_zh.sort(key=lambda x: -len(x[0]))
         self._successor_keys = keys

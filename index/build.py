@@ -90,6 +90,7 @@ def manifest_for(settings: Settings, plan: Plan, registry: Registry) -> dict:
         "doc_id": plan.doc_id,
         "measures": len(plan.measures),
         "expansions_sha256": _sha256(settings.expansions),
+        "clause_expansions_sha256": _sha256(settings.clause_expansions),
     }
 
 
@@ -100,6 +101,7 @@ def _sha256(path: Path) -> str:
 def index_version(manifest: dict) -> str:
     """Short stable id of an index: shown in the chat footer and the feedback log."""
     keys = ("source_sha256", "registry_sha256", "embed_model", "parser_version", "expansions_sha256")
+    keys += ("clause_expansions_sha256",) if manifest.get("clause_expansions_sha256") else ()
     return hashlib.sha256("|".join(str(manifest.get(k)) for k in keys).encode()).hexdigest()[:10]
 
 
@@ -326,14 +328,16 @@ def build(settings: Settings, rebuild: bool = False, quiet: bool = False, embedd
     and swapped in only when whole, so a failed build leaves the old index as it was.
     ``embedder`` (a LangChain ``Embeddings``) defaults to the configured sentence-transformers model.
     """
-    from index.chunk import documents, load_expansions
+    from index.chunk import documents, load_clause_expansions, load_expansions
 
     t0 = time.perf_counter()
     plan, registry = load_plan(settings)
     manifest = manifest_for(settings, plan, registry)
     if embedder is not None:  # an injected embedder must never pass for the configured model
         manifest["embed_model"] = f"{settings.embed_model}:{type(embedder).__name__}"
-    docs = documents(plan, registry, load_expansions(settings.expansions))
+    docs = documents(
+        plan, registry, load_expansions(settings.expansions), load_clause_expansions(settings.clause_expansions)
+    )
     if rebuild:
         reason = "--rebuild asked for"
     else:

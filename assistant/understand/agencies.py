@@ -70,7 +70,8 @@ class AgencyFinder:
         if self.describer is not None:
             cue_spans = [(a, b) for a, b, _ in _role_cues(text)]
             spans = taken + [(f.start, f.end) for f in found] + cue_spans
-            for ref, start, end in self.describer.find(text, spans):
+            plain = _DUTY_PHRASE.sub(lambda m: "for".ljust(len(m.group(0))), text)  # offsets unchanged
+            for ref, start, end in self.describer.find(plain, spans):
                 if any(ref.name in f.names for f in found) or any(a <= start < b for a, b in cue_spans):
                     continue
                 if reading := topic_reading(text, start, end):
@@ -145,6 +146,8 @@ _FOR_SECTION = re.compile(
     r"(?:(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|same)\s+)?(?:sections?|parts?|chapters?)\b",
     re.I,
 )
+# "the ministry in charge of schools" = "the ministry for schools" (same length, so offsets hold)
+_DUTY_PHRASE = re.compile(r"\b(?:in charge of|responsible for|looking after|dealing with)\b", re.I)
 _STATE_COUNCIL = re.compile(r"^\s+of\s+the\s+State\s+Council\b", re.I)
 _AND_WORDS = re.compile(r"^\s+(?:and|&)\s+([A-Z][\w-]*(?:\s+[A-Z][\w-]*){0,2})")
 _PASSIVE_AFTER = re.compile(r"^\W*(?:\w+\s+){0,2}?(?:be|been|being|get|gets|got)\s+\w+(?:ed|en|t)\b", re.I)
@@ -169,6 +172,8 @@ def topic_reading(text: str, start: int, end: int) -> str:
     if _ABOUT_BEFORE.search(text[:start]) and not _DUTY.search(text):
         return "it follows “about/on/how”, with no duty asked"
     head = re.findall(r"[a-z']+", phrase)
+    if head and head[-1].removesuffix("'s") in _PERSONS and re.match(r"'s\b", text[end:]):
+        return "a possessive (people's data), not a body"
     if (
         head
         and any(w in _PERSONS for w in head)

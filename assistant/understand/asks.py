@@ -25,6 +25,12 @@ _AGENCY_WORD = re.compile(
 )
 _MEASURE_WORD = re.compile(r"\bwhich (?:single )?(?:measure|item|task|one)s?\b|哪(?:项|个|条)措施", re.I)
 _PARTNER_NOUN = re.compile(r"\b(?:partners?|co-?agenc(?:y|ies)|counterparts?|collaborators?)\b|合作伙伴", re.I)
+_WHO_LEADS = re.compile(
+    r"\bwho (?:leads|heads|is (?:the )?lead|takes the lead|is listed first|is in charge)\b"
+    r"|\bwhich (?:agency|body|ministry|department) (?:leads|heads|is (?:the )?lead|is listed first)\b"
+    r"|\bwho(?:'s| is) (?:the )?lead\b|\blead agency (?:of|for|on) each\b",
+    re.I,
+)
 _REQUEST = re.compile(r"^\W*(?:can|could|would|will)\s+(?:you|i|we|u)\b", re.I)
 
 
@@ -33,6 +39,15 @@ class Asked:
     ask: Ask
     rank: Rank | None = None
     among_ministries: bool = False
+
+
+def polar(text: str) -> bool:
+    """Is the question put as yes or no ("Does MCT share any measure with another body?")?"""
+    return bool(
+        (cues.YES_NO.search(text) and not _REQUEST.search(text))
+        or cues.YES_NO_LOOSE.search(text)
+        or cues.YES_NO_ZH.search(text)
+    )
 
 
 def detect(text: str, *, agencies: int, measures: int, sections: int, lead_cue: bool, masked: str = "") -> Asked:
@@ -68,10 +83,8 @@ def detect(text: str, *, agencies: int, measures: int, sections: int, lead_cue: 
         return Asked(Ask.COUNT)
     if cues.WHO.search(text) and not agencies and not re.search(r"\bwho(?:'s| is)? (?:asking|me)\b", text, re.I):
         return Asked(Ask.WHO)
-    if (
-        (cues.YES_NO.search(text) and not _REQUEST.search(text))
-        or cues.YES_NO_LOOSE.search(text)
-        or cues.YES_NO_ZH.search(text)
-    ):
+    if agencies and _WHO_LEADS.search(text):  # "for each measure the treasury is on, who leads?"
+        return Asked(Ask.WHO)
+    if polar(text):
         return Asked(Ask.YES_NO)
     return Asked(Ask.MEASURES)

@@ -70,7 +70,7 @@ _CIRCULAR = r"(?:circular|notice|document|plan|paper|it|this|the thing)"
 _ADDRESS = (
     r"\b(?:address(?:ed|ees?)|recipients?|sent (?:out )?to|send to|distribut(?:ed|ion)(?: list)?|went (?:out )?to|"
     r"copied to|cc'?d|to whom|who (?:received|got|was it (?:sent|addressed))|addresses|on the (?:mailing|distribution) "
-    r"list|receiv(?:e|ed|ing) (?:the|this|it)|发送|发给|印发给|抄送|主送)"
+    r"list|on (?:that|the) list|(?:circular|notice|document|it) (?:go|goes|went) to|issued to|receiv(?:e|ed|ing) (?:the|this|it)|发送|发给|印发给|抄送|主送)"
 )
 DESCRIPTIONS: dict[Field, re.Pattern] = {
     Field.NUMBER: re.compile(
@@ -120,6 +120,29 @@ _HOW_MANY_BODIES = re.compile(
     r"\bhow many (?:agencies|bodies|ministries|departments|organi[sz]ations)\b|多少(?:个)?部门", re.I
 )
 OBJECTIVES = re.compile(r"\bobjectives?\b|\bgoals?\b|\baims?\b|\bpurpose\b|目标", re.I)
+# A section's own record: its objectives, or its title ("what is section V called?", "section V's heading").
+SECTION_FACT = re.compile(
+    r"\bobjectives?\b|\bgoals?\b|\baims?\b|\bpurpose\b|\btitle[ds]?\b|\bcalled\b|\btitle-wise\b|目标|标题",
+    re.I,
+)
+# "Was the People's Bank of China one of the addressees?", "Did the circular go to the Ministry of Transport?"
+_BODY_ASKED = re.compile(
+    r"^\W*(?:was|is|were|are|did|does|has)\s+(?:the\s+)?(?P<a>.+?)\s+(?:one of|among|an? addressee|on the|in the|"
+    r"included|listed|sent|addressed|a recipient|getting|get|receive|copied)\b"
+    r"|\b(?:go|goes|went|sent|addressed|issued|distributed|copied)\s+to\s+(?:the\s+)?(?P<b>[^?.,]+)",
+    re.I,
+)
+
+
+def body_asked(text: str) -> str | None:
+    """The body a yes/no addressee question names, as written (no registry needed)."""
+    m = _BODY_ASKED.search(text)
+    name = (m.group("a") or m.group("b")) if m else None
+    if not name or re.match(r"(?:it|this|that|the (?:circular|document|plan|notice))\b", name, re.I):
+        return None
+    return name.strip()
+
+
 _ORDER = re.compile(r"\b(first|last|final|top|bottom)\b|第一|最后", re.I)
 
 
@@ -137,6 +160,15 @@ def match(text: str) -> Field | None:
         if pattern.search(text):
             return field
     return None
+
+
+_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
+
+
+def date_said(text: str) -> list[str]:
+    """Month names and days/years a question states: "issued in May 2012?" -> ["May", "2012"]."""
+    months = [m.capitalize() for m in re.findall(r"[A-Za-z]+", text) if m.lower() in _MONTHS]
+    return months + re.findall(r"\b(?:19|20)\d\d\b", text) if months else []
 
 
 def order_asked(text: str) -> int:

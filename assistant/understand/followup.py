@@ -23,7 +23,7 @@ from dataclasses import replace
 from assistant.conversation import State
 from assistant.understand import cues
 from assistant.understand.numbers import Numbers, pick
-from assistant.understand.query import Ask, Constraint, Kind, MatchHow, Query, Role
+from assistant.understand.query import Ask, Constraint, Kind, MatchHow, Query, Rank, Role
 from index.parse import Plan
 
 
@@ -50,8 +50,12 @@ def needs_history(q: Query, nums: Numbers) -> bool:
         return bool(cues.PARTITIVE.search(text) or cues.FILTER.search(text)) or not _own_subject(q)
     if cues.FILTER.search(text) and _only_filters(q):
         return True  # "drop the ones in section V": a filter of the previous answer
-    if cues.CORRECTION.search(text) or cues.CONTINUATION.search(text):
-        return not q.measures or bool(cues.CORRECTION.search(text))
+    if cues.CORRECTION.search(text):
+        return True
+    if cues.CONTINUATION.search(text):
+        # "what about the rare earth stuff?" brings its own topic: it stands on its own
+        own_records = [c for c in q.constraints if c.kind != Kind.TOPIC]
+        return not q.measures and (bool(own_records) or not q.topic_terms or bool(cues.SAME_SECTION.search(text)))
     return bool(cues.PRONOUN.search(text)) and not _own_subject(q)
 
 
@@ -77,6 +81,21 @@ def edit(q: Query, prev: Query, state: State, nums: Numbers, plan: Plan, recall=
     q.trace.append(f"history: previous query {[c.describe() for c in prev.constraints]}, citations {cited}")
     text = q.text
     own = [c for c in q.constraints]
+
+    # "and which one has the fewest?" after a ranking: the same ranking, the other way
+    rankings = (Ask.RANK_AGENCIES, Ask.RANK_SECTIONS, Ask.RANK_MEASURES)
+    most, fewest = bool(cues.MOST.search(text.replace("MOST", ""))), bool(cues.FEWEST.search(text))
+    if prev.ask in rankings and (most or fewest) and not [c for c in own if c.kind != Kind.TOPIC]:
+        q.ask, q.among_ministries = prev.ask, prev.among_ministries
+        flip = {"most": "fewest", "fewest": "most"}
+        name = str(prev.rank or "")
+        direction = "most" if most else "fewest"
+        q.rank = Rank(direction + name[name.index("_") :]) if "_" in name else prev.rank
+        if q.rank == Rank.MOST_AGENCIES and direction == "fewest":
+            q.rank = prev.rank
+        q.constraints = []
+        q.edit = f"ranking, {flip.get(name.split('_')[0], direction)} -> {direction}"
+        return q
 
     # "the same section" -> the previous answer's section
     if cues.SAME_SECTION.search(text) and not q.of(Kind.SECTION, None):

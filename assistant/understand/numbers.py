@@ -16,7 +16,8 @@ from index.parse import Plan
 
 _NUM = r"(\d{1,4})"
 LOOKUP = re.compile(
-    rf"(?:\bmeasures?\s*(?:no\.?|nos\.?|number|numbers|#)?\s*|\bitems?\s*(?:no\.?|number|#)?\s*|\bpoints?\s+|"
+    rf"(?:\b(?:measures?|mea?s?u?res?|meausres?|measrues?|mesures?|measuers?)\s*(?:no\.?|nos\.?|number|numbers|#)?\s*"
+    rf"|\b(?:nos?\.|nr\.?|nrs\.?|number)\s*|\bitems?\s*(?:no\.?|number|#)?\s*|\bpoints?\s+|"
     rf"\btasks?\s+(?:no\.?\s*)?|#\s*|措施\s*|第\s*){_NUM}"
     rf"((?:\s*(?:,|and|&|or|to|through|thru|until|-|–|—|vs\.?|versus|和|、|至|与|及)\s*(?:measures?\s*)?{_NUM})*)"
     rf"(?!\s*(?:st|nd|rd|th)\b)(?:\s*(?:条|项))?",
@@ -25,6 +26,12 @@ LOOKUP = re.compile(
 # Bare numbers in a question that is about measures ("41 vs 42?", "who leads 52?").
 _BARE_PAIR = re.compile(rf"(?<![\d,.$])\b{_NUM}\s*(?:,|and|&|vs\.?|versus|or|to|-|–)\s*{_NUM}\b(?![\d,.%])", re.I)
 _BARE = re.compile(r"(?<![\d,.$])\b(\d{1,2})\b(?![\d,.%]|\s*(?:people|percent|cities|provinces|years?|%))")
+# Words a terse lookup may carry ("47?", "what's in 84?", "quick summary of 39 pls").
+_FILLER = frozenset(
+    ["what", "whats", "what's", "the", "and", "about", "in", "on", "of", "for", "is", "are", "it", "me", "pls", "please", "quick", "summary", "show", "tell", "that", "one", "which", "this", "whats", "no", "nos", "nr", "number", "item", "items", "point", "points", "measure", "measures", "say", "says", "said", "see", "give"]
+)
+# "30 industrial patent alliances", "10 provinces": a quantity, not a measure number
+_QUANTITY = re.compile(r"\s+(?:[a-z-]+\s+){0,2}(?!measures\b|items\b)[a-z]+s\b")
 _SECTION_AFTER = re.compile(r"\s+(?:sections?|parts?|chapters?|headings?|pillars?)\b", re.I)
 _SECTION_BEFORE = re.compile(r"(?:sections?|parts?|chapters?|headings?|sec\.?|§)\s*(?:no\.?\s*|number\s+)?$", re.I)
 _RANGE = re.compile(r"(\d{1,4})\s*(?:to|through|thru|until|-|–|—|至)\s*(\d{1,4})")
@@ -46,7 +53,7 @@ POSITION = re.compile(
 )
 # "which measure comes first in the whole plan", "the last of the plan's measures", "the very last one".
 POSITION_LOOSE = re.compile(
-    rf"\b(?:which|what)\s+(?:single\s+)?(?:measure|item|one)\b.*?\b({_ORD})\b"
+    rf"\b(?:which|what)\s+(?:single\s+)?(?:measure|item|one)\b.*?\b({_ORD})\b(?=\s*(?:[?.!,]|$|in\b|of\b|overall|one\b))"
     rf"|\b(?:the\s+)?({_ORD})\s+(?:one\s+)?of\s+(?:all\s+)?(?:the\s+)?(?:plan'?s\s+)?(?:measures|items)\b"
     rf"|\b(highest|lowest)-?numbered\b"
     rf"|\b(?:which|what)\s+(?:measure|item|one)\b.*?\b(opens|starts|begins|kicks off|ends|finishes|closes)\b"
@@ -57,7 +64,11 @@ _POSITION_WORD = {"highest": -1, "lowest": 1, "opens": 1, "starts": 1, "begins":
                   "finishes": -1, "closes": -1}  # fmt: skip
 _PLAN_SCOPE = re.compile(r"\b(?:the|whole|entire|all)\s+(?:the\s+)?(?:plan|document)\b|\bplan'?s\b|\boverall\b", re.I)
 # Words in a question that make a bare number a measure number.
-_MEASUREISH = re.compile(r"\b(?:who|lead|leads|differ|compare|versus|vs|contrast|say|says|about)\b", re.I)
+_MEASUREISH = re.compile(
+    r"\b(?:who|lead|leads|heads?|differ\w*|compare\w*|versus|vs|contrast|say|says|about|stack|against|each|"
+    r"summary|summarise|summarize|what's in|show|explain)\b",
+    re.I,
+)
 
 
 @dataclass
@@ -95,13 +106,24 @@ def extract(text: str, plan: Plan) -> Numbers:
     for m in LOOKUP.finditer(text):
         add(_expand(m.group(0)), m.span())
     if not got.measures and not got.out_of_range:
-        pair = next((m for m in _BARE_PAIR.finditer(text) if not _SECTION_BEFORE.search(text[: m.start()])), None)
-        if pair and _MEASUREISH.search(text):
-            add(_expand(pair.group(0)), pair.span())
-        else:
-            bare = [m for m in _BARE.finditer(text) if not _SECTION_BEFORE.search(text[: m.start()])]
-            if len(bare) == 1 and _MEASUREISH.search(text) and 1 <= int(bare[0].group(1)) <= total:
-                add([int(bare[0].group(1))], bare[0].span())
+        bare = [
+            m
+            for m in _BARE.finditer(text)
+            if not _SECTION_BEFORE.search(text[: m.start()])
+            and not _QUANTITY.match(text[m.end() :])
+            and not re.search(
+                r"\b(?:about|around|some|over|nearly|approximately|up to|at least|top)\s*$", text[: m.start()], re.I
+            )
+        ]
+        rest = _BARE.sub(" ", text)
+        terse = len([w for w in re.findall(r"[A-Za-z]{3,}", rest) if w.lower() not in _FILLER]) <= 1
+        if bare and (_MEASUREISH.search(text) or terse):
+            for r in _RANGE.finditer(text):  # "12-14": a range of measures
+                if not _SECTION_BEFORE.search(text[: r.start()]):
+                    add(_expand(r.group(0)), r.span())
+            for m in bare:
+                if 1 <= int(m.group(1)) <= total:
+                    add([int(m.group(1))], m.span())
     if m := POSITION.search(text):
         got.position = ORDINAL_WORDS[m.group(1).lower()]
         got.position_scoped = bool(m.group("scope")) or bool(_PLAN_SCOPE.search(text))
@@ -119,6 +141,49 @@ def extract(text: str, plan: Plan) -> Numbers:
     for m in _ZH_ORD.finditer(text):
         got.ordinals.append(_ZH.index(m.group(1)) + 1 if m.group(1) else -1)
     return got
+
+
+_COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+# An ordinal that names a position needs a measure noun or a scope after it: "the last measure",
+# "the first two items", "the final one in section VII", "the first in section II", "the opening measure".
+_POSITION_AFTER = re.compile(
+    r"\s+(?:(?P<count>two|three|four|five|six|\d)\s+)?(?:measures?|items?|ones?|tasks?|entries|entry)\b"
+    r"|\s+(?:in|of)\s+(?:the\s+)?(?:whole\s+|entire\s+)?(?:plan|document|sections?|parts?|chapters?|§|sec\.?)\b",
+    re.I,
+)
+PLAN_SCOPE = _PLAN_SCOPE
+
+
+def positions(text: str) -> list[tuple[int, int, int, int]]:
+    """(start, end, position, count) of each ordinal that names a position: 1-based, -1 for the last."""
+    out: list[tuple[int, int, int, int]] = []
+    for m in ORDINAL.finditer(text):
+        if _SECTION_AFTER.match(text[m.end() :]):
+            continue  # "the third section"
+        after = _POSITION_AFTER.match(text[m.end() :])
+        if not after:
+            # "... compare with the very last": a second position in the same question, noun understood
+            if (
+                out
+                and re.search(r"\bthe\s+(?:very\s+)?$", text[: m.start()])
+                and re.match(r"\s*(?:one\b|[?.!,;]|$)", text[m.end() :])
+            ):
+                out.append((m.start(), m.end(), ORDINAL_WORDS[m.group(1).lower()], 1))
+            continue
+        count = after.group("count") if after.lastgroup == "count" or after.group("count") else None
+        n = int(count) if count and count.isdigit() else _COUNT_WORDS.get((count or "").lower(), 1)
+        out.append((m.start(), m.end() + after.end(), ORDINAL_WORDS[m.group(1).lower()], n))
+    return out
+
+
+def take(pool: list[int], position: int, count: int = 1) -> list[int]:
+    """``count`` measures from a 1-based or negative position: ``take([1..9], -1, 2) -> [8, 9]``."""
+    if position == 1:
+        return pool[:count]
+    if position == -1:
+        return pool[-count:]
+    n = pick(pool, position)
+    return [n] if n is not None else []
 
 
 def pick(numbers: list[int], position: int) -> int | None:

@@ -13,17 +13,23 @@ query (:mod:`.followup`). Stops (other year, injection, unknown body) end the pa
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from assistant.conversation import state_from
 from assistant.normalize import normalize_text
 from assistant.text import CJK, HEADS, STOP, Speller, stem, words
 from assistant.understand import asks, cues, facts, followup, numbers
 from assistant.understand.agencies import AgencyFinder
-from assistant.understand.query import Ask, Constraint, Kind, Query, Stop
+from assistant.understand.query import Ask, Constraint, Kind, Query, Role, Stop
 from assistant.understand.sections import SectionFinder
 from index.agencies import Registry
 from index.parse import Plan
 
+_REFORM = re.compile(
+    r"\b(?:absorb\w*|merg\w*|renam\w*|reform\w*|restructur\w*|reorgani[sz]\w*|became|become|took over|"
+    r"successor\w*|predecessor\w*|today|nowadays|currently|now called|these days)\b",
+    re.I,
+)
 _YEAR = re.compile(r"(?<![\[\d])\b(19[5-9]\d|20[0-4]\d)\b(?!\])")
 # Words that only steer the question (asks, roles, references): never a topic.
 _CUE_WORDS = frozenset(
@@ -58,7 +64,8 @@ _CUE_WORDS = frozenset(
        "agencies", "alongside", "together", "paired", "fellow", "teams", "team", "collaborates", "co",
        "exist", "exists", "contain", "obligations", "obligation", "plate", "gotta", "things", "stuff", "leave",
        "please", "anything", "naming", "otherwise", "takes", "take", "took", "plays", "isn't", "aren't", "don't",
-       "doesn't", "delete", "cut", "anywhere", "responsibility", "share"}
+       "doesn't", "delete", "cut", "anywhere", "responsibility", "share", "two", "three", "four",
+       "five", "six", "opening", "closing", "first", "last", "each", "both", "either"}
 )  # fmt: skip
 _ORG_HEADS = HEADS | {"council"}
 
@@ -89,6 +96,9 @@ class QueryParser:
         self.plan_terms = plan_terms  # stem -> number of measures using it (text and expansions)
         self.agencies = AgencyFinder(registry, describer)
         self.sections = sections or SectionFinder(plan)
+        self._header_terms = {
+            stem(w) for w in words(f"{plan.header.title} {plan.header.plan_title} {plan.header.preamble}")
+        }
         self.recall = None  # previous query -> its measures, for histories without citations (set by the retriever)
         self.year = plan.header.year
         # The plan's own name ("the 2012 IP strategy promotion plan") names the document, not a topic.
@@ -128,9 +138,12 @@ class QueryParser:
         if nums.measures:
             constraints.append(Constraint(Kind.MEASURES, tuple(nums.measures), text="numbers", how="number"))
         constraints += found.constraints + section_constraints
-        self._position(nums, constraints)
+        if not self._positions(text, nums, constraints, section_constraints, section_spans, state.empty):
+            self._position(nums, constraints)
 
         years = [y for y in _YEAR.findall(text) if y != self.year]
+        if _REFORM.search(text) or found.successors:
+            years = []  # "the legislative office it absorbed in 2018": the year of a reform, not of a plan
         q.year = years[0] if years else None
 
         lead_cue = any(c.role == "lead" for c in found.constraints) or bool(
@@ -145,6 +158,11 @@ class QueryParser:
             masked=_blank(text, found.spans),
         )
         q.ask, q.rank, q.among_ministries = got.ask, got.rank, got.among_ministries
+        q.polar = got.ask == Ask.YES_NO or asks.polar(text)
+        if q.ask == Ask.WHO:  # "who leads the measures X appears in": "leads" asks who, it is not X's role
+            constraints[:] = [
+                replace(c, role=Role.ANY) if c.kind == Kind.AGENCY and c.role == Role.LEAD else c for c in constraints
+            ]
         self._fact(q, constraints, nums)
         self._topic(q, constraints, spans)
         q.constraints = constraints
@@ -162,6 +180,39 @@ class QueryParser:
     @staticmethod
     def _measures_of(constraints: list[Constraint]) -> list[int]:
         return [n for c in constraints if c.kind == Kind.MEASURES for n in c.value]  # type: ignore[union-attr]
+
+    def _positions(self, text, nums, constraints, section_constraints, section_spans, fresh: bool) -> bool:
+        """Positions in the plan or in sections, each with its own scope: "the last measure in section I
+        and the first in section II" -> (9, 10); "the first two measures of part VI" -> (56, 57)."""
+        if nums.measures:
+            return False
+        found = numbers.positions(text)
+        if not found:
+            return False
+        picks: list[int] = []
+        used: set[int] = set()
+        everything = [m.number for m in self.plan.measures]
+        plan_scope = bool(numbers.PLAN_SCOPE.search(text))
+        for start, end, position, count in found:
+            free = [i for i in range(len(section_spans)) if section_constraints[i].include and i not in used]
+            near = [i for i in free if 0 <= section_spans[i][0] - start <= 70]  # "the last measure in section I"
+            near += [i for i in free if 0 <= start - section_spans[i][1] <= 40]  # "section I's last measure"
+            if near:
+                c = section_constraints[near[0]]
+                used.add(near[0])
+                pools = [list(self.plan.section(n).measures) for n in (c.any_of or (str(c.value),))]
+            elif plan_scope or (fresh and not [c for c in constraints if c.include and c.kind != Kind.SECTION]):
+                pools = [everything]
+            else:
+                return False  # "the second one": an ordinal over the previous answer
+            for pool in pools:
+                picks += numbers.take(pool, position, count)
+        if not picks:
+            return False
+        for i in sorted(used, reverse=True):
+            constraints.remove(section_constraints[i])
+        constraints.insert(0, Constraint(Kind.MEASURES, tuple(dict.fromkeys(picks)), text="position", how="position"))
+        return True
 
     def _position(self, nums: numbers.Numbers, constraints: list[Constraint]) -> None:
         """ "the final item overall" / "section II's third measure" -> that measure."""
@@ -182,7 +233,7 @@ class QueryParser:
     def _fact(self, q: Query, constraints: list[Constraint], nums: numbers.Numbers) -> None:
         """A question about the circular's header: answered from the record."""
         sections = [c for c in constraints if c.kind == Kind.SECTION and c.include]
-        if sections and facts.OBJECTIVES.search(q.text) and not [c for c in constraints if c.kind == Kind.AGENCY]:
+        if sections and facts.SECTION_FACT.search(q.text) and not [c for c in constraints if c.kind == Kind.AGENCY]:
             q.ask, q.fact = Ask.FACT, str(facts.Field.OBJECTIVES)  # "the objectives of section VIII"
             q.subject = str(sections[0].value)
             return
@@ -190,9 +241,13 @@ class QueryParser:
         if field is None:
             return
         agencies = [c for c in constraints if c.kind == Kind.AGENCY]
-        if field in (facts.Field.ADDRESSEES, facts.Field.ADDRESSEE_ORDER) and (agencies or q.unknown_bodies):
-            field = facts.Field.ADDRESSEE_CHECK
-            q.subject = str(agencies[0].value) if agencies else q.unknown_bodies[0]
+        body = facts.body_asked(q.text) if not agencies and not q.unknown_bodies else None
+        if field in (facts.Field.ADDRESSEES, facts.Field.ADDRESSEE_ORDER) and (agencies or q.unknown_bodies or body):
+            # "Was X one of the addressees?" / "Is SIPO the last addressee?": checked against the record
+            if field == facts.Field.ADDRESSEE_ORDER and agencies:
+                q.fact = str(facts.Field.ADDRESSEE_ORDER)
+            field = facts.Field(q.fact) if q.fact else facts.Field.ADDRESSEE_CHECK
+            q.subject = str(agencies[0].value) if agencies else (q.unknown_bodies or [body])[0]
             q.unknown_bodies = []
         elif field in (facts.Field.ADDRESSEE_COUNT,) and (agencies or nums.measures or self._has_topic(q.text)):
             if nums.measures and not agencies and not facts.ADDRESS.search(q.text):
@@ -208,7 +263,9 @@ class QueryParser:
         ):
             return
         generic = field == facts.Field.MEASURE_COUNT  # "how many measures concern patents?" counts patents
-        if field in facts.DESCRIPTIONS and self._has_topic(facts.DESCRIPTIONS[field].sub(" ", q.text), generic):
+        rest = facts.DESCRIPTIONS[field].sub(" ", q.text) if field in facts.DESCRIPTIONS else ""
+        rest = " ".join(w for w in words(rest) if stem(w) not in self._header_terms)  # the header's own words
+        if field in facts.DESCRIPTIONS and self._has_topic(rest, generic):
             return  # "medicine IP guiding principles": a topic of a measure, not the plan's principle
         q.ask, q.fact = Ask.FACT, str(field)
         q.trace.append(f"fact: {field}")

@@ -150,6 +150,7 @@ class Query:
     among_ministries: bool = False
     fact: str | None = None  # the header field asked about (Ask.FACT)
     subject: str = ""  # for facts about one body ("was X an addressee"): the name asked about
+    polar: bool = False  # asked as a yes/no question (whatever is asked for: "does X share any measure?")
     language: str = "en"
     corrected: str = ""  # the question after spelling correction (what topic scoring reads)
     corrections: dict[str, str] = field(default_factory=dict)
