@@ -393,7 +393,7 @@ class Retriever:
             name = c.addressees[0] if first > 0 else c.addressees[-1]
             pos = "first" if first > 0 else f"last (number {len(c.addressees)})"
             line = f"{name} is listed {pos} of the circular's {len(c.addressees)} addressees."
-            if q.subject:  # "Is SIPO the last addressee?"
+            if q.subject:  # "Was customs listed first?"
                 r.yes = q.subject == name
                 where = (
                     f" {self._label(q.subject)} is number {c.addressees.index(q.subject) + 1}."

@@ -83,7 +83,7 @@ class AgencyFinder:
         return sorted(found, key=lambda f: f.start)
 
     def _extend(self, text: str, m: _Mention) -> _Mention:
-        """Names run on in two general ways: "... of the State Council" (a State Council organ), and
+        """Names run on in two general ways: "... of the State Council" (the organ it sits under), and
         a merger's "... and <Words>" when those words are in the body's successor names ("Ministry of
         Culture" + "and Tourism" is today's name of the 2012 Ministry of Culture)."""
         rest = text[m.end :]
@@ -146,9 +146,11 @@ _FOR_SECTION = re.compile(
     r"(?:(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|same)\s+)?(?:sections?|parts?|chapters?)\b",
     re.I,
 )
-# "the ministry in charge of schools" = "the ministry for schools" (same length, so offsets hold)
+# "the body in charge of seeds" reads as "the body for seeds" (same length, so offsets hold)
 _DUTY_PHRASE = re.compile(r"\b(?:in charge of|responsible for|looking after|dealing with)\b", re.I)
-_STATE_COUNCIL = re.compile(r"^\s+of\s+the\s+State\s+Council\b", re.I)
+# The organs a ministry or department is named under: "... of the State Council", "... of the CMC".
+_PARENTS = ["State Council", "Central Military Commission", "CMC", "CPC Central Committee", "PLA"]
+_STATE_COUNCIL = re.compile(r"^\s+of\s+(?:the\s+)?(?:" + "|".join(_PARENTS) + r")\b", re.I)
 _AND_WORDS = re.compile(r"^\s+(?:and|&)\s+([A-Z][\w-]*(?:\s+[A-Z][\w-]*){0,2})")
 _PASSIVE_AFTER = re.compile(r"^\W*(?:\w+\s+){0,2}?(?:be|been|being|get|gets|got)\s+\w+(?:ed|en|t)\b", re.I)
 _ABOUT_BEFORE = re.compile(r"(?<!what )(?<!how )\b(?:about|concerning|regarding)\s+(?:the\s+|how\s+)?$", re.I)

@@ -42,7 +42,7 @@ class Asked:
 
 
 def polar(text: str) -> bool:
-    """Is the question put as yes or no ("Does MCT share any measure with another body?")?"""
+    """Is the question put as yes or no ("Has MCT got partners?", "Tell me whether ...")?"""
     return bool(
         (cues.YES_NO.search(text) and not _REQUEST.search(text))
         or cues.YES_NO_LOOSE.search(text)
@@ -83,7 +83,7 @@ def detect(text: str, *, agencies: int, measures: int, sections: int, lead_cue: 
         return Asked(Ask.COUNT)
     if cues.WHO.search(text) and not agencies and not re.search(r"\bwho(?:'s| is)? (?:asking|me)\b", text, re.I):
         return Asked(Ask.WHO)
-    if agencies and _WHO_LEADS.search(text):  # "for each measure the treasury is on, who leads?"
+    if agencies and _WHO_LEADS.search(text):  # "MOF's measures: who heads them?"
         return Asked(Ask.WHO)
     if polar(text):
         return Asked(Ask.YES_NO)

@@ -93,7 +93,7 @@ CO = re.compile(
     r"\bsupporting role\b|\bsupport role\b|\bplays? second fiddle\b|协助|配合|参与但",
     re.I,
 )
-# The only agency of the measure: "alone", "on its own", "with no other body", "solely".
+# The only agency of the measure: "alone", "by itself", "without another body", "solely".
 SOLE = re.compile(
     r"\b(?:alone|on (?:its|their) own|by (?:itself|themselves)|solely|single-?handedly|unassisted|"
     r"exclusively|all by itself|unaided|sole|singly|solo)\b|"

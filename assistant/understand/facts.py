@@ -70,7 +70,8 @@ _CIRCULAR = r"(?:circular|notice|document|plan|paper|it|this|the thing)"
 _ADDRESS = (
     r"\b(?:address(?:ed|ees?)|recipients?|sent (?:out )?to|send to|distribut(?:ed|ion)(?: list)?|went (?:out )?to|"
     r"copied to|cc'?d|to whom|who (?:received|got|was it (?:sent|addressed))|addresses|on the (?:mailing|distribution) "
-    r"list|on (?:that|the) list|(?:circular|notice|document|it) (?:go|goes|went) to|issued to|receiv(?:e|ed|ing) (?:the|this|it)|发送|发给|印发给|抄送|主送)"
+    r"list|on (?:that|the) list|(?:circular|notice|document|it) (?:go|goes|went) to|issued to|"
+    r"receiv(?:e|ed|ing) (?:the|this|it)|发送|发给|印发给|抄送|主送)"
 )
 DESCRIPTIONS: dict[Field, re.Pattern] = {
     Field.NUMBER: re.compile(
@@ -125,7 +126,7 @@ SECTION_FACT = re.compile(
     r"\bobjectives?\b|\bgoals?\b|\baims?\b|\bpurpose\b|\btitle[ds]?\b|\bcalled\b|\btitle-wise\b|目标|标题",
     re.I,
 )
-# "Was the People's Bank of China one of the addressees?", "Did the circular go to the Ministry of Transport?"
+# "Was the central bank an addressee?", "Did the notice go to the railway ministry?"
 _BODY_ASKED = re.compile(
     r"^\W*(?:was|is|were|are|did|does|has)\s+(?:the\s+)?(?P<a>.+?)\s+(?:one of|among|an? addressee|on the|in the|"
     r"included|listed|sent|addressed|a recipient|getting|get|receive|copied)\b"
@@ -162,7 +163,20 @@ def match(text: str) -> Field | None:
     return None
 
 
-_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 
 
 def date_said(text: str) -> list[str]:

@@ -53,7 +53,7 @@ def needs_history(q: Query, nums: Numbers) -> bool:
     if cues.CORRECTION.search(text):
         return True
     if cues.CONTINUATION.search(text):
-        # "what about the rare earth stuff?" brings its own topic: it stands on its own
+        # "and what about seed varieties?" brings its own topic: it stands on its own
         own_records = [c for c in q.constraints if c.kind != Kind.TOPIC]
         return not q.measures and (bool(own_records) or not q.topic_terms or bool(cues.SAME_SECTION.search(text)))
     return bool(cues.PRONOUN.search(text)) and not _own_subject(q)
@@ -82,7 +82,7 @@ def edit(q: Query, prev: Query, state: State, nums: Numbers, plan: Plan, recall=
     text = q.text
     own = [c for c in q.constraints]
 
-    # "and which one has the fewest?" after a ranking: the same ranking, the other way
+    # "and the least?" after a ranking: the same ranking, the other way
     rankings = (Ask.RANK_AGENCIES, Ask.RANK_SECTIONS, Ask.RANK_MEASURES)
     most, fewest = bool(cues.MOST.search(text.replace("MOST", ""))), bool(cues.FEWEST.search(text))
     if prev.ask in rankings and (most or fewest) and not [c for c in own if c.kind != Kind.TOPIC]:

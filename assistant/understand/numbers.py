@@ -28,7 +28,48 @@ _BARE_PAIR = re.compile(rf"(?<![\d,.$])\b{_NUM}\s*(?:,|and|&|vs\.?|versus|or|to|
 _BARE = re.compile(r"(?<![\d,.$])\b(\d{1,2})\b(?![\d,.%]|\s*(?:people|percent|cities|provinces|years?|%))")
 # Words a terse lookup may carry ("47?", "what's in 84?", "quick summary of 39 pls").
 _FILLER = frozenset(
-    ["what", "whats", "what's", "the", "and", "about", "in", "on", "of", "for", "is", "are", "it", "me", "pls", "please", "quick", "summary", "show", "tell", "that", "one", "which", "this", "whats", "no", "nos", "nr", "number", "item", "items", "point", "points", "measure", "measures", "say", "says", "said", "see", "give"]
+    [
+        "what",
+        "whats",
+        "what's",
+        "the",
+        "and",
+        "about",
+        "in",
+        "on",
+        "of",
+        "for",
+        "is",
+        "are",
+        "it",
+        "me",
+        "pls",
+        "please",
+        "quick",
+        "summary",
+        "show",
+        "tell",
+        "that",
+        "one",
+        "which",
+        "this",
+        "whats",
+        "no",
+        "nos",
+        "nr",
+        "number",
+        "item",
+        "items",
+        "point",
+        "points",
+        "measure",
+        "measures",
+        "say",
+        "says",
+        "said",
+        "see",
+        "give",
+    ]
 )
 # "30 industrial patent alliances", "10 provinces": a quantity, not a measure number
 _QUANTITY = re.compile(r"\s+(?:[a-z-]+\s+){0,2}(?!measures\b|items\b)[a-z]+s\b")
@@ -145,7 +186,7 @@ def extract(text: str, plan: Plan) -> Numbers:
 
 _COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 # An ordinal that names a position needs a measure noun or a scope after it: "the last measure",
-# "the first two items", "the final one in section VII", "the first in section II", "the opening measure".
+# "the first two items", "the closing one of part 3", "the first in section II", "the opening measure".
 _POSITION_AFTER = re.compile(
     r"\s+(?:(?P<count>two|three|four|five|six|\d)\s+)?(?:measures?|items?|ones?|tasks?|entries|entry)\b"
     r"|\s+(?:in|of)\s+(?:the\s+)?(?:whole\s+|entire\s+)?(?:plan|document|sections?|parts?|chapters?|§|sec\.?)\b",
@@ -162,7 +203,7 @@ def positions(text: str) -> list[tuple[int, int, int, int]]:
             continue  # "the third section"
         after = _POSITION_AFTER.match(text[m.end() :])
         if not after:
-            # "... compare with the very last": a second position in the same question, noun understood
+            # "the first measure ... and the last?": a second position in the same question, noun understood
             if (
                 out
                 and re.search(r"\bthe\s+(?:very\s+)?$", text[: m.start()])

@@ -143,7 +143,7 @@ class QueryParser:
 
         years = [y for y in _YEAR.findall(text) if y != self.year]
         if _REFORM.search(text) or found.successors:
-            years = []  # "the legislative office it absorbed in 2018": the year of a reform, not of a plan
+            years = []  # "the body it took over in 2016": the year of a reform, not of a plan
         q.year = years[0] if years else None
 
         lead_cue = any(c.role == "lead" for c in found.constraints) or bool(
@@ -182,8 +182,8 @@ class QueryParser:
         return [n for c in constraints if c.kind == Kind.MEASURES for n in c.value]  # type: ignore[union-attr]
 
     def _positions(self, text, nums, constraints, section_constraints, section_spans, fresh: bool) -> bool:
-        """Positions in the plan or in sections, each with its own scope: "the last measure in section I
-        and the first in section II" -> (9, 10); "the first two measures of part VI" -> (56, 57)."""
+        """Positions in the plan or in sections, each with its own scope: "part 1's closing item and part 2's
+        opening one" -> (9, 10); "part VI: its first two" -> (56, 57)."""
         if nums.measures:
             return False
         found = numbers.positions(text)
@@ -193,9 +193,9 @@ class QueryParser:
         used: set[int] = set()
         everything = [m.number for m in self.plan.measures]
         plan_scope = bool(numbers.PLAN_SCOPE.search(text))
-        for start, end, position, count in found:
+        for start, _end, position, count in found:
             free = [i for i in range(len(section_spans)) if section_constraints[i].include and i not in used]
-            near = [i for i in free if 0 <= section_spans[i][0] - start <= 70]  # "the last measure in section I"
+            near = [i for i in free if 0 <= section_spans[i][0] - start <= 70]  # "the final item of part 1"
             near += [i for i in free if 0 <= start - section_spans[i][1] <= 40]  # "section I's last measure"
             if near:
                 c = section_constraints[near[0]]
@@ -243,7 +243,7 @@ class QueryParser:
         agencies = [c for c in constraints if c.kind == Kind.AGENCY]
         body = facts.body_asked(q.text) if not agencies and not q.unknown_bodies else None
         if field in (facts.Field.ADDRESSEES, facts.Field.ADDRESSEE_ORDER) and (agencies or q.unknown_bodies or body):
-            # "Was X one of the addressees?" / "Is SIPO the last addressee?": checked against the record
+            # "Was X an addressee?" / "Was customs listed first?": checked against the record
             if field == facts.Field.ADDRESSEE_ORDER and agencies:
                 q.fact = str(facts.Field.ADDRESSEE_ORDER)
             field = facts.Field(q.fact) if q.fact else facts.Field.ADDRESSEE_CHECK
