@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from assistant.text import terms
 from assistant.topic import TopicResult, TopicScorer
 from assistant.understand import cues
-from assistant.understand.query import Constraint, Kind, Query, Role
+from assistant.understand.query import Ask, Constraint, Kind, Query, Role
 from index.parse import Measure, Plan
 
 
@@ -79,7 +79,8 @@ def evaluate(q: Query, plan: Plan, scorer: TopicScorer | None) -> Evaluation:
         if record_includes and all(c.kind == Kind.PREVIOUS for c in record_includes):
             res = scorer.within_previous(text, topic_terms, chosen)
         elif others:  # narrow what the records left (an exclusion alone also leaves a set)
-            res = scorer.narrow(str(topic.value), topic_terms, chosen)
+            strict = q.ask == Ask.YES_NO and "preposition" in topic.how  # "does X do anything on Y?": Y is the question
+            res = scorer.narrow(str(topic.value), topic_terms, chosen, strict=strict)
         else:
             res = scorer.search(
                 text, str(topic.value), topic_terms, chosen, q.language, topic.text,

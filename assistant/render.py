@@ -76,10 +76,10 @@ class Renderer:
         plural = "measure" if n == 1 else "measures"
         q = r.query
         label = self.label(r.agencies[0]) if r.agencies else ""
-        if r.abstain == Abstain.NO_TOPIC:
-            return ""
         if r.ask == Ask.YES_NO:
             return self._yes_no(r)
+        if r.abstain == Abstain.NO_TOPIC:
+            return ""
         if r.ask == Ask.COMPARE:
             return f"Measures {', '.join(map(str, r.numbers))} side by side:\n\n" + self.compare_table(r)
         if r.ask == Ask.PARTNERS:
@@ -161,7 +161,7 @@ class Renderer:
         name = self.label(r.agencies[0])
         polar = bool(r.query and r.query.polar)
         if not r.partners:
-            own = ", ".join(f"[{n}]" for n in r.numbers)
+            own = ", ".join(f"[{n}]" for n in r.numbers) or "its measures"
             word = "No" if polar else "None"
             return f"**{word}**: {name} shares no measure with another agency; it acts alone in {own}."
         lines = [("**Yes**: " if polar else "") + f"**{len(r.partners)}** agencies share measures with **{name}**:"]

@@ -359,7 +359,8 @@ class Retriever:
                     partners.setdefault(a, []).append(m.number)
         ranked = sorted(partners.items(), key=lambda x: (-len(x[1]), x[0]))
         shared = [m for m in own if len(m.agencies) > 1]
-        hits = [Hit(m, 1.0, Route.PARTNERS, self._role_of(m, c)) for m in (shared or own)]
+        cited = shared or ([] if q.polar else own)  # "does X share any measure?" -> "No", nothing to cite
+        hits = [Hit(m, 1.0, Route.PARTNERS, self._role_of(m, c)) for m in cited]
         return Retrieval(Route.PARTNERS, hits=hits, agencies=[name], partners=ranked, ask=q.ask, count=len(ranked),
                          notes=list(q.successors))  # fmt: skip
 

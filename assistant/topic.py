@@ -206,12 +206,14 @@ class TopicScorer:
             reason="" if numbers else "none of the previous answer's measures concern it",
         )
 
-    def narrow(self, topic: str, topic_terms: list[str], within: set[int]) -> TopicResult:
-        """The measures of ``within`` about the remainder ``topic`` (see module doc)."""
+    def narrow(self, topic: str, topic_terms: list[str], within: set[int], strict: bool = False) -> TopicResult:
+        """The measures of ``within`` about the remainder ``topic`` (see module doc). ``strict`` (a yes/no
+        question: "does X do anything on Y?") makes the remainder a topic even when the evidence is weak,
+        so an unclear one gives "no" rather than all of X's measures."""
         cal = self.calibration
         all_numbers = {m.number for m in self.plan.measures}
         spec = set(self.specific(topic_terms))
-        if not spec:
+        if not spec and not strict:
             return TopicResult(numbers=sorted(within), real=False, reason="no specific plan word in the remainder")
         scored = self.score(topic, all_numbers)
         elsewhere = [n for n, _ in cut(scored, cal)]
@@ -248,6 +250,9 @@ class TopicScorer:
         if confident:  # a real topic none of the set concerns: point to the measures that do
             result.elsewhere = [n for n in elsewhere if n not in within][:6]
             result.reason = "a real topic, but none of these measures concern it"
+            return result
+        if strict:
+            result.reason = "no measure, of these or of the plan, is about it"
             return result
         result.real = False
         result.numbers = sorted(within)  # an unclear remainder keeps the whole set

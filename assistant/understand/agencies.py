@@ -53,6 +53,7 @@ class AgencyFinder:
 
     def mentions(self, text: str, taken: list[tuple[int, int]]) -> list[_Mention]:
         self.readings = []
+        self.unknown: list[str] = []
         found: list[_Mention] = []
         for s in self.registry.find_successors(text):
             label = s.successor.abbreviations[0] if s.successor.abbreviations else s.successor.name
@@ -67,8 +68,12 @@ class AgencyFinder:
                 continue  # a longer today's name wins over the 2012 name inside it
             found = [f for f in found if f not in overlap]
             found.append(_Mention((m.agency,), m.text, span[0], span[1], MatchHow(m.how)))
+        self.unknown = [] if found else self.registry.unknown_bodies(text)
         if self.describer is not None:
             cue_spans = [(a, b) for a, b, _ in _role_cues(text)]
+            cue_spans += [
+                (text.find(u), text.find(u) + len(u)) for u in self.unknown
+            ]  # "Ministry of Tourism" is a name
             spans = taken + [(f.start, f.end) for f in found] + cue_spans
             plain = _DUTY_PHRASE.sub(lambda m: "for".ljust(len(m.group(0))), text)  # offsets unchanged
             for ref, start, end in self.describer.find(plain, spans):
@@ -136,7 +141,7 @@ class AgencyFinder:
         if merged_with_previous:
             trace.append("agencies joined by “or”: either one")
         successors = [f"{m.successor} (named in the plan as {' and '.join(m.names)})" for m in mentions if m.successor]
-        unknown = [] if mentions else self.registry.unknown_bodies(text)
+        unknown = [] if mentions else self.unknown
         return Agencies(constraints, [(m.start, m.end) for m in mentions], successors, unknown, trace)
 
 
@@ -147,7 +152,11 @@ _FOR_SECTION = re.compile(
     re.I,
 )
 # "the body in charge of seeds" reads as "the body for seeds" (same length, so offsets hold)
-_DUTY_PHRASE = re.compile(r"\b(?:in charge of|responsible for|looking after|dealing with)\b", re.I)
+_DUTY_PHRASE = re.compile(
+    r"\b(?:in charge of|responsible for|looking after|dealing with|overseeing|running|managing|supervising|"
+    r"regulating|handling)\b",
+    re.I,
+)
 # The organs a ministry or department is named under: "... of the State Council", "... of the CMC".
 _PARENTS = ["State Council", "Central Military Commission", "CMC", "CPC Central Committee", "PLA"]
 _STATE_COUNCIL = re.compile(r"^\s+of\s+(?:the\s+)?(?:" + "|".join(_PARENTS) + r")\b", re.I)
@@ -200,7 +209,7 @@ def _role_cues(text: str) -> list[tuple[int, int, Role]]:
             continue  # "in charge of, not just helping": the contrast names the other role
         if not any(a <= m.start() < b for a, b, _ in found):
             found.append((m.start(), m.end(), Role.CO))
-    for m in re.finditer(r"[A-Za-z][\w-]*", text):
+    for m in re.finditer(r"(?:first-)?[A-Za-z]+", text):  # "SAIC-led" leads too
         if m.group(0).lower() in cues.LEAD_WORDS and not any(a <= m.start() < b for a, b, _ in found):
             if m.group(0) == "MOST":
                 continue

@@ -23,12 +23,15 @@ EXCLUDE_BEFORE = re.compile(
     r"except(?: for| those (?:in|of|involving|with|naming))?|excepting|other than|apart from|aside from|"
     r"excluding|exclude|leaving out|leave out|without|minus|but not|and not|neither|nor|beyond|"
     r"remove|removing|drop|dropping|delete|take out|strip out|filter out|cut|"
+    r"(?:don't|doesn't|do not|does not|didn't|did not)\s+(?!lead\b|head\b)(?:\w+\s+){0,2}|(?:with\s+)?no(?=\s)|with zero|"
     r"don't (?:involve|include|name|have)|doesn't (?:involve|include|name|have)|do not (?:involve|include|name)|"
     r"does not (?:involve|include|name)|no (?:involvement|role|part|say|hand) (?:of|for|by|from|on the part of)|"
     r"not involve|"
     r"isn't in|aren't in|are not in|is not in|that aren't|that are not|"
     r"未|不含|除了?|不包括|以外|之外)\W*"
-    r"(?:(?:the|those|ones|one|any|in|of|from|under|within|by|for|a|an|all|anything|everything|measures|items)\W+){0,3})$",
+    r"(?:(?:the|those|ones|one|any|in|of|from|under|within|by|for|a|an|all|anything|everything|measures|items|that|"
+    r"which|involve|involves|involving|include|includes|including|name|names|naming|with|where|has|have|feature|"
+    r"features|featuring)\W+){0,4})$",
     re.I,
 )
 # After a mention: "where MIIT plays no part", "where the courts aren't involved", "SIPO excluded".
@@ -80,7 +83,9 @@ LEAD_WORDS = frozenset(
 LEAD_ZH = ("牵头", "主导", "负责")
 # Named but not leading: "not as the lead", "someone else leads", "only supports", "co-responsible".
 CO = re.compile(
-    r"\b(?:not|n't|never)\s+(?:as\s+)?(?:the\s+|a\s+)?(?:lead|leader|leading|first|in charge|heading|primary|main)\b|"
+    r"\b(?:not|n't|never)\s+(?:as\s+|in\s+)?(?:the\s+|a\s+)?(?:lead|leader|leading|first|in charge|heading|primary|main)\b|"
+    r"\b(?:apart from|except(?: for)?|other than|excluding|minus|but not|besides)\s+(?:the\s+)?(?:ones?|those|measures)\s+"
+    r"(?:that\s+)?(?:it|they|he|she)\s+(?:leads?|heads?)\b|"
     r"\b(?:does\s?n[o']t|do\s?n[o']t|doesn't|don't|does not|do not|isn't|is not|without)\s+(?:\w+\s+){0,2}?"
     r"(?:lead|leading|head|heading|be(?:ing)? in charge)\b|"
     r"\b(?:someone|somebody|another (?:body|agency|ministry|department)|others?|other (?:bodies|agencies))\s+"
@@ -134,12 +139,13 @@ YES_NO = re.compile(
 YES_NO_LOOSE = re.compile(
     r"^[^:?!.]{0,30}:\s*(?:is|are|was|were|does|do|did|has|have|had|can|could|will|would|any)\b"
     r"|\b(?:whether|if)\s+(?:the plan|there|any|this|it (?:is|has|does|contains|includes))\b"
-    r"|^\W*any\b(?!\s+idea)|\bis it true\b|\byes or no\b",
+    r"|^\W*any\b(?!\s+idea)|\bis it true\b|\byes or no\b|\b(?:is|are) there (?:any|an?)\b"
+    r"|\bany (?:measures?|overlap|link|connection|role|part)\s*\??\s*$",
     re.I,
 )
 YES_NO_ZH = re.compile(r"吗[？?\s]*$|是否|有没有|是不是")
 PARTNER = re.compile(
-    r"\b(?:work(?:s|ing|ed)? (?:with|alongside|together)|share[sd]? (?:\w+ ){0,3}(?:with|between)|sharing|"
+    r"\b(?:work(?:s|ing|ed)? (?:with|alongside|together)|share[sd]? (?:\w+ ){0,4}(?:with|between)|sharing|"
     r"partners?|partnered|teams? up|teamed up|collaborat\w*|cooperat\w* with|co-operat\w* with|alongside|"
     r"together with whom|with whom|joint(?:ly)? with|fellow|paired with|pair up|co-?agencies|counterparts?|"
     r"co-?appear\w*|appear\w* (?:together|alongside|with)|turn(?:s)? up (?:on|in) the same|same measures as|"
@@ -184,6 +190,9 @@ CORRECTION = re.compile(
     r"|\bmy bad\b|\bi got the\b|\breplace\b",
     re.I,
 )
+# Prepositions that introduce what a question is about: "anything on X", "involved in X", "part of X".
+TOPIC_PREP = r"(?:on|about|regarding|concerning|re|with|in|into|against|for|over|of|towards?|around)"
+
 # A follow-up that filters the previous answer: "drop the ones in section V", "keep only ...".
 FILTER = re.compile(
     r"\b(?:keep|drop|remove|exclude|excluding|filter|narrow|restrict|leave out|take out|strip out|only|just|limit)\b"

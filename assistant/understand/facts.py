@@ -66,6 +66,8 @@ class Circular:
         )
 
 
+_MONTHS_RE = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+              "november", "december"]  # fmt: skip
 _CIRCULAR = r"(?:circular|notice|document|plan|paper|it|this|the thing)"
 _ADDRESS = (
     r"\b(?:address(?:ed|ees?)|recipients?|sent (?:out )?to|send to|distribut(?:ed|ion)(?: list)?|went (?:out )?to|"
@@ -81,7 +83,8 @@ DESCRIPTIONS: dict[Field, re.Pattern] = {
         re.I,
     ),
     Field.DATE: re.compile(
-        rf"\b(?:date[ds]?|dating)\b|\bwhen\b.*\b(?:issued|published|released|signed|sent|dated|out|come out|adopted|"
+        rf"\b(?:date[ds]?|dating)\b|\b(?:issued|signed|published|released) (?:in|on) (?:{'|'.join(_MONTHS_RE)})\b|"
+        rf"\bwhen\b.*\b(?:issued|published|released|signed|sent|dated|out|come out|adopted|"
         rf"{_CIRCULAR})|\bwhat day\b|\bwhich day\b|\bday (?:was|of)\b|日期|什么时候|何时|哪天",
         re.I,
     ),

@@ -25,7 +25,7 @@ LOOKUP = re.compile(
 )
 # Bare numbers in a question that is about measures ("41 vs 42?", "who leads 52?").
 _BARE_PAIR = re.compile(rf"(?<![\d,.$])\b{_NUM}\s*(?:,|and|&|vs\.?|versus|or|to|-|–)\s*{_NUM}\b(?![\d,.%])", re.I)
-_BARE = re.compile(r"(?<![\d,.$])\b(\d{1,2})\b(?![\d,.%]|\s*(?:people|percent|cities|provinces|years?|%))")
+_BARE = re.compile(r"(?<![\d,.$])\b(\d{1,2})\b(?!\d|[,.]\d|\s*(?:people|percent|cities|provinces|years?|%))")
 # Words a terse lookup may carry ("47?", "what's in 84?", "quick summary of 39 pls").
 _FILLER = frozenset(
     [
@@ -72,7 +72,10 @@ _FILLER = frozenset(
     ]
 )
 # "30 industrial patent alliances", "10 provinces": a quantity, not a measure number
-_QUANTITY = re.compile(r"\s+(?:[a-z-]+\s+){0,2}(?!measures\b|items\b)[a-z]+s\b")
+_QUANTITY = re.compile(
+    r"\s+(?!(?:and|or|vs|to|who|which|what|for|in|of|on|against|with|versus|through|is|are|was|were|does|do)\b)"
+    r"(?:[a-z-]+\s+){0,2}(?!measures\b|items\b)[a-z]{3,}s\b"
+)
 _SECTION_AFTER = re.compile(r"\s+(?:sections?|parts?|chapters?|headings?|pillars?)\b", re.I)
 _SECTION_BEFORE = re.compile(r"(?:sections?|parts?|chapters?|headings?|sec\.?|§)\s*(?:no\.?\s*|number\s+)?$", re.I)
 _RANGE = re.compile(r"(\d{1,4})\s*(?:to|through|thru|until|-|–|—|至)\s*(\d{1,4})")

@@ -65,7 +65,8 @@ _CUE_WORDS = frozenset(
        "exist", "exists", "contain", "obligations", "obligation", "plate", "gotta", "things", "stuff", "leave",
        "please", "anything", "naming", "otherwise", "takes", "take", "took", "plays", "isn't", "aren't", "don't",
        "doesn't", "delete", "cut", "anywhere", "responsibility", "share", "two", "three", "four",
-       "five", "six", "opening", "closing", "first", "last", "each", "both", "either"}
+       "five", "six", "opening", "closing", "first", "last", "each", "both", "either", "but", "i'm", "i'd",
+       "i've", "we're", "whether", "if", "wondering", "hand", "hands", "say", "involved", "named", "lead"}
 )  # fmt: skip
 _ORG_HEADS = HEADS | {"council"}
 
@@ -286,16 +287,20 @@ class QueryParser:
             rest[a:b] = " " * (b - a)
         remainder = self._plan_name.sub(" ", _YEAR.sub(" ", "".join(rest)))
         if q.language == "en":
-            remainder, q.corrections = self.speller.correct_text(remainder)
+            scored, q.corrections = self.speller.correct_text(remainder)
             if q.corrections:
                 q.trace.append(f"spelling: {q.corrections}")
-        q.corrected = " ".join(remainder.split())  # what topic scoring reads (function words help meaning)
+            q.corrected = " ".join(scored.split())  # what topic scoring reads (function words help meaning)
+        else:
+            q.corrected = " ".join(remainder.split())
         has_agency = any(c.kind == Kind.AGENCY for c in constraints)
         patterns = [cues.EVERY_ROLE, cues.PARTNER, cues.COMPARE, cues.CORRECTION, cues.CONTINUATION, cues.SAME_SECTION]
         if has_agency:  # "helps", "alone" are role cues only where an agency takes the role
             patterns += [cues.CO, cues.SOLE]
-        for pattern in patterns:
+        for pattern in patterns:  # cue phrases go before spelling correction can change their words
             remainder = pattern.sub(" ", remainder)
+        if q.language == "en":
+            remainder, _ = self.speller.correct_text(remainder)
         names = {w for c in constraints if c.kind == Kind.AGENCY for w in words(str(c.value))}
         # words of an included section's own title name the section ("part III, the utilization one"), not a topic
         titled = {
@@ -322,8 +327,13 @@ class QueryParser:
             topic = " ".join(re.findall(r"[\u3400-\u9fff]+", remainder)) or topic
         if topic and q.ask != Ask.FACT:
             # value: the topic's content words (narrowing); text: the question as topic scoring reads it
+            # a topic the question puts after "on/about/in ..." is what it asks about ("anything on domain names?")
+            prepped = any(
+                re.search(rf"\b{cues.TOPIC_PREP}\s+(?:\w+\s+){{0,2}}?{re.escape(w)}\b", q.text, re.I) for w in kept
+            )
+            how = "remainder, after a topic preposition" if prepped else "remainder"
             constraints.append(
-                Constraint(Kind.TOPIC, topic, text=q.corrected if q.language == "en" else q.text, how="remainder")
+                Constraint(Kind.TOPIC, topic, text=q.corrected if q.language == "en" else q.text, how=how)
             )
 
     def _finish(self, q: Query) -> None:
