@@ -23,7 +23,8 @@ EXCLUDE_BEFORE = re.compile(
     r"except(?: for| those (?:in|of|involving|with|naming))?|excepting|other than|apart from|aside from|"
     r"excluding|exclude|leaving out|leave out|without|minus|but not|and not|neither|nor|beyond|"
     r"remove|removing|drop|dropping|delete|take out|strip out|filter out|cut|"
-    r"(?:don't|doesn't|do not|does not|didn't|did not)\s+(?!lead\b|head\b)(?:\w+\s+){0,2}|(?:with\s+)?no(?=\s)|with zero|"
+    r"(?:don't|doesn't|do not|does not|didn't|did not)\s+(?!lead\b|head\b)(?:\w+\s+){0,2}|"
+    r"(?:with\s+)?no(?=\s)|with zero|"
     r"don't (?:involve|include|name|have)|doesn't (?:involve|include|name|have)|do not (?:involve|include|name)|"
     r"does not (?:involve|include|name)|no (?:involvement|role|part|say|hand) (?:of|for|by|from|on the part of)|"
     r"not involve|"
@@ -83,8 +84,10 @@ LEAD_WORDS = frozenset(
 LEAD_ZH = ("牵头", "主导", "负责")
 # Named but not leading: "not as the lead", "someone else leads", "only supports", "co-responsible".
 CO = re.compile(
-    r"\b(?:not|n't|never)\s+(?:as\s+|in\s+)?(?:the\s+|a\s+)?(?:lead|leader|leading|first|in charge|heading|primary|main)\b|"
-    r"\b(?:apart from|except(?: for)?|other than|excluding|minus|but not|besides)\s+(?:the\s+)?(?:ones?|those|measures)\s+"
+    r"\b(?:not|n't|never)\s+(?:as\s+|in\s+)?(?:the\s+|a\s+)?"
+    r"(?:lead|leader|leading|first|in charge|heading|primary|main)\b|"
+    r"\b(?:apart from|except(?: for)?|other than|excluding|minus|but not|besides)\s+"
+    r"(?:the\s+)?(?:ones?|those|measures)\s+"
     r"(?:that\s+)?(?:it|they|he|she)\s+(?:leads?|heads?)\b|"
     r"\b(?:does\s?n[o']t|do\s?n[o']t|doesn't|don't|does not|do not|isn't|is not|without)\s+(?:\w+\s+){0,2}?"
     r"(?:lead|leading|head|heading|be(?:ing)? in charge)\b|"

@@ -66,7 +66,7 @@ _CUE_WORDS = frozenset(
        "please", "anything", "naming", "otherwise", "takes", "take", "took", "plays", "isn't", "aren't", "don't",
        "doesn't", "delete", "cut", "anywhere", "responsibility", "share", "two", "three", "four",
        "five", "six", "opening", "closing", "first", "last", "each", "both", "either", "but", "i'm", "i'd",
-       "i've", "we're", "whether", "if", "wondering", "hand", "hands", "say", "involved", "named", "lead"}
+       "i've", "we're", "whether", "if", "hand", "hands", "say", "involved", "named", "lead"}
 )  # fmt: skip
 _ORG_HEADS = HEADS | {"council"}
 
