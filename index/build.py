@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import importlib.util
 import json
+import logging
 import os
 import shutil
 import sys
@@ -26,6 +27,8 @@ from pathlib import Path
 from index.agencies import Registry
 from index.config import Settings
 from index.parse import PARSER_VERSION, Plan, parse
+
+logger = logging.getLogger(__name__)
 
 
 class IndexBuildError(RuntimeError):
@@ -213,9 +216,9 @@ def _stored_manifest(chroma, name: str) -> dict | None:
     return meta
 
 
-def _say(msg: str, quiet: bool) -> None:
+def _say(msg: str, quiet: bool, level: int = logging.INFO) -> None:
     if not quiet:
-        print(msg, file=sys.stderr, flush=True)
+        logger.log(level, msg)
 
 
 def load_plan(settings: Settings) -> tuple[Plan, Registry]:
@@ -342,7 +345,7 @@ def build(settings: Settings, rebuild: bool = False, quiet: bool = False, embedd
             return BuildResult(False, "up to date", count, time.perf_counter() - t0, manifest, plan, registry)
         reason = problem
         if problem.startswith("unreadable") or problem.startswith("holds") or problem.startswith("a query"):
-            _say(f"Index at {_where(settings)} is {problem}; rebuilding it beside the old one.", quiet)
+            _say(f"Index at {_where(settings)} is {problem}; rebuilding it beside the old one.", quiet, logging.WARNING)
 
     _say(f"Building index ({reason}) at {_where(settings)} ...", quiet)
     embedder = embedder or load_embeddings(settings.embed_model)
