@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 import threading
+from dataclasses import replace
 
 import pytest
 
@@ -76,7 +77,9 @@ def test_hit_is_checked_against_its_own_answer_set(cache, plan):
 
 def test_prompt_depends_on_measure_and_focus_only(plan):
     m = plan.measure(32)
-    assert measure_messages(m, FOCUS) == measure_messages(m, FOCUS)
+    assert measure_messages(replace(m), FOCUS) == measure_messages(m, FOCUS)  # its content, not the object
+    assert measure_messages(plan.measure(33), FOCUS) != measure_messages(m, FOCUS)
+    assert measure_messages(m, "Which measures concern customs?") != measure_messages(m, FOCUS)
     assert (
         "Staff question: What must the General Administration of Customs do?"
         in measure_messages(m, FOCUS)[-1]["content"]
@@ -254,9 +257,11 @@ def test_a_backend_that_adapts_threads_writes_one_answer_in_order(cache, plan):
         adapts_threads = True
 
     measures = [plan.measure(n) for n in (32, 33)]
-    batch = writer(cache).start(Adaptive(), measures, FOCUS, {32, 33})
-    assert batch._ready == [None, None]  # nothing submitted ahead: written as the answer streams
+    llm = Adaptive()
+    batch = writer(cache).start(llm, measures, FOCUS, {32, 33})
+    assert llm.prompts == []  # nothing submitted ahead: written as the answer streams
     assert [batch.result(i).source for i in range(2)] == ["model", "model"]
+    assert [p[-1]["content"].split("]", 1)[0] for p in llm.prompts] == ["Measure [32", "Measure [33"]
 
 
 # ---------------------------------------------------------------- broken files

@@ -92,7 +92,6 @@ def test_hanging_backend_times_out_and_falls_back(real_settings):
     """A server that accepts connections and never answers: bounded by IPPLAN_LLM_TIMEOUT_S."""
     import socket
     import threading
-    import time
 
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
@@ -116,12 +115,10 @@ def test_hanging_backend_times_out_and_falls_back(real_settings):
             **{**real_settings.__dict__, "openai_base_url": f"http://127.0.0.1:{port}/v1", "llm_timeout_s": 1.5}
         )
         assistant = Assistant(Retriever.open(settings), load_llm("openai/slow", settings))
-        t = time.perf_counter()
         answer = assistant.ask("What must Customs do?")
-        elapsed = time.perf_counter() - t
         assert [c.measure for c in answer.citations] == [32, 33] and "did not answer" in answer.notice
-        assert answer.timings["llm_calls"] == 1  # one timed-out call, then extractive for every measure
-        assert elapsed < 10  # bounded: one 1.5 s timeout, not one per measure
+        # bounded: one timed-out call, then extractive for every measure (not one timeout per measure)
+        assert answer.timings["llm_calls"] == 1
     finally:
         stop.set()
         thread.join()
