@@ -27,6 +27,7 @@ from index.build import build, load_embeddings, open_client
 from index.chunk import load_expansions
 from index.config import Settings
 from index.parse import Measure, Plan, Section
+from index.schemas import load_glossary
 
 Intent = Route  # the published codes of ``query.intent`` and ``route`` are one set
 
@@ -105,7 +106,7 @@ class Retriever:
         self.calibration = calibration or Calibration.load()
         self.vectorstore = vectorstore
         self.expansions = load_expansions(settings.expansions)
-        glossary = _load_yaml(settings.glossary).get("terms") or {}
+        glossary = load_glossary(settings.glossary)
         self.topics = TopicScorer(plan, self.expansions, self.calibration, vectorstore, glossary)
         self.plan_terms = self.topics.plan_terms
         vocabulary = [w for d in self.topics.docs for w in words(d)] + [

@@ -27,6 +27,7 @@ from pathlib import Path
 from index.agencies import Registry
 from index.config import Settings
 from index.parse import PARSER_VERSION, Plan, parse
+from index.schemas import DataFileError
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +226,10 @@ def load_plan(settings: Settings) -> tuple[Plan, Registry]:
     """Parse the configured plan with the configured registry."""
     if not Path(settings.source).exists():
         raise IndexBuildError(f"Plan source {settings.source} not found (set IPPLAN_SOURCE or pass --source).")
-    registry = Registry.load(settings.registry)
+    try:
+        registry = Registry.load(settings.registry)
+    except DataFileError as exc:
+        raise IndexBuildError(str(exc)) from None
     return parse(settings.source, registry), registry
 
 
@@ -336,7 +340,10 @@ def build(settings: Settings, rebuild: bool = False, quiet: bool = False, embedd
     manifest = manifest_for(settings, plan, registry)
     if embedder is not None:  # an injected embedder must never pass for the configured model
         manifest["embed_model"] = f"{settings.embed_model}:{type(embedder).__name__}"
-    docs = documents(plan, registry, load_expansions(settings.expansions))
+    try:
+        docs = documents(plan, registry, load_expansions(settings.expansions))
+    except DataFileError as exc:
+        raise IndexBuildError(str(exc)) from None
     if rebuild:
         reason = "--rebuild asked for"
     else:

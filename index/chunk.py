@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
 from langchain_core.documents import Document
 
 from index.agencies import Registry
@@ -52,8 +51,10 @@ def load_expansions(path: Path) -> dict[int, dict]:
     """``data/expansions.yaml``: measure number -> {"questions": [...], "keywords": [...]}; {} if absent."""
     if not Path(path).exists():
         return {}
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    return {int(k): v or {} for k, v in (data.get("measures") or {}).items()}
+    from index.schemas import ExpansionFile, load_yaml
+
+    data = load_yaml(path, ExpansionFile)
+    return {n: e.model_dump() if e else {} for n, e in data.measures.items()}
 
 
 def expansion_documents(plan: Plan, expansions: dict[int, dict]) -> list[Document]:
