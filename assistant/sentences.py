@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import sys
 import threading
 import time
@@ -26,7 +25,7 @@ from assistant.cache import Key, SentenceCache
 from assistant.checks import check_sentence
 from assistant.llm import LLM, BackendError, Messages
 from assistant.retrieve import Retrieval
-from assistant.text import STOP
+from assistant.text import STOP, words
 from index.config import Settings
 from index.parse import Measure, Plan
 
@@ -42,8 +41,8 @@ def topic_focus(text: str, limit: int = 8) -> str:
 
     ``"Anything on trials and courts?" -> "Which measures concern courts, trials?"``
     """
-    words = {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOP and len(w) > 2 and not w.isdigit()}
-    return prompts.TOPIC_FOCUS.format(terms=", ".join(sorted(words)[:limit])) if words else ""
+    content = {w for w in words(text) if w not in STOP and len(w) > 2 and not w.isdigit()}
+    return prompts.TOPIC_FOCUS.format(terms=", ".join(sorted(content)[:limit])) if content else ""
 
 
 def agency_focus(agency: str) -> str:
