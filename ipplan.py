@@ -11,7 +11,6 @@ from __future__ import annotations
 import sys
 from typing import Annotated
 
-import click
 import typer
 
 from assistant.cli import commands as assistant_commands
@@ -60,13 +59,14 @@ def main(argv: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     try:
         code = command.main(args=sys.argv[1:] if argv is None else argv, prog_name="ipplan", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
+    except Exception as exc:
+        # typer ships its own click: its UsageError/Abort are matched by what they carry, not by class
+        if type(exc).__name__ == "Abort":
+            return 130
+        if not (hasattr(exc, "show") and hasattr(exc, "exit_code")):
+            raise
         exc.show()
         return exc.exit_code
-    except click.exceptions.Abort:
-        return 130
     return code if isinstance(code, int) else 0
 
 

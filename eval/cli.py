@@ -38,7 +38,7 @@ def run(
     out: Annotated[Path, typer.Option(help="where report.md, results.json and the PNG go")] = Path("out/eval"),
     check: Annotated[bool, typer.Option(help="exit 1 when a metric is below eval/thresholds.json")] = False,
 ) -> int:
-    """Score the eval set, ours beside the tutorial baseline; the report goes to ``--out``."""
+    """Score the eval set, ours beside the tutorial baseline; the report goes to --out."""
     from eval.run import SETS, check_thresholds, evaluate, evaluate_sets, write, write_sets
 
     kwargs = {"llm": llm, "retrieval_only": retrieval_only, "baseline": not no_baseline}
