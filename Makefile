@@ -22,11 +22,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --find-links $(WHEELS) -e ".[dev]"
 	touch $(STAMP)
 
-# Debian's Chromium for the real-browser test (never `playwright install`).
+# What the tests need beyond the venv, so that none is skipped on a fresh machine: Debian's Chromium for
+# the real-browser test (never `playwright install`) and LibreOffice Writer for the DOCX brief check.
+SYSTEM_PKGS := chromium libreoffice-writer-nogui
 system:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	  else echo "Install Debian's chromium (sudo apt-get install chromium) for the browser test"; fi; }
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \
+	  command -v soffice >/dev/null 2>&1 || missing="$$missing libreoffice-writer-nogui"; \
+	  if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	    else echo "Install $$missing (sudo apt-get install $$missing) for the browser and DOCX tests"; fi; \
+	  fi
 
 run: setup
 	$(BIN)/python app.py $(ARGS)

@@ -1,17 +1,20 @@
 """The Gradio chat staff use: streamed, cited answers beside a sources panel; filters, a browse
 view, feedback. ``python app.py [--host H] [--port P] [--llm provider/model]``."""
 
-import argparse
 import ipaddress
+import logging
 import sys
-import traceback
 from pathlib import Path
+
+import typer
 
 from assistant import feedback, takeaway_ui, ui, validate
 from assistant.answer import Assistant
 from assistant.vectors import unavailable_answer
 from index.build import IndexUnavailable, index_version, manifest_for
 from index.config import Settings
+
+logger = logging.getLogger("app")
 
 EXAMPLES = [
     "What must Customs do?",
@@ -80,7 +83,7 @@ def build_app(assistant: Assistant):
             chat[-1]["content"] = unavailable_answer(message, str(exc), backend).text
             yield chat, gr.update(), "", memory
         except Exception:  # never a stack trace in the page
-            traceback.print_exc(file=sys.stderr)
+            logger.exception("answering %r failed", message[:200])
             chat[-1]["content"] = (text + "\n\n" if text else "") + (
                 "*Something went wrong while answering. Please try again; the error was logged.*"
             )
@@ -101,7 +104,7 @@ def build_app(assistant: Assistant):
         try:
             feedback.append(log_path, record)
         except feedback.NotRecorded as exc:  # whole or not at all: nothing half-written is left
-            print(exc, file=sys.stderr, flush=True)
+            logger.warning("%s", exc)
             gr.Warning(f"Sorry, your feedback was not recorded: {exc.reason}.")
             return
         gr.Info("Thanks, your feedback was recorded.")
@@ -177,20 +180,15 @@ def build_app(assistant: Assistant):
     return demo
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Start the chat (building the index on first use)."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", help="bind address (default IPPLAN_HOST or 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port (default IPPLAN_PORT or 7860)")
-    parser.add_argument("--llm", help="backend provider/model (default IPPLAN_LLM or llamacpp/smollm2)")
-    args = parser.parse_args(argv)
-    settings = Settings.from_env(host=args.host, port=args.port, llm=args.llm)
+def serve(host: str | None = None, port: int | None = None, llm: str | None = None) -> int:
+    """Start the chat (building the index on first use); exit 2 when it must not or cannot start."""
+    settings = Settings.from_env(host=host, port=port, llm=llm)
     auth = parse_auth(settings.auth)
     if not is_loopback(settings.host) and not auth:
-        print(
+        typer.echo(
             f"error: refusing to listen on {settings.host} without authentication. "
             "Set APP_AUTH=user:password (or APP_AUTH=@file) or bind 127.0.0.1.",
-            file=sys.stderr,
+            err=True,
         )
         return 2
     from assistant.cli import open_assistant
@@ -218,6 +216,13 @@ def main(argv: list[str] | None = None) -> int:
         js=ui.JS,
     )
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python app.py [--host H] [--port P] [--llm provider/model]``: an alias of ``ipplan serve``."""
+    from ipplan import main as ipplan_main
+
+    return ipplan_main(["serve", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
-"""Run the assistant CLI: ``python -m assistant ask "What must Customs do?"``."""
+"""``python -m assistant …``: an alias of ``ipplan …`` (ask, explain, doctor, brief, settings)."""
 
 import sys
 
-from assistant.cli import main
+from ipplan import main
 
-sys.exit(main())
+sys.exit(main(sys.argv[1:]))

@@ -22,8 +22,6 @@ from assistant.sentences import SentenceWriter, focus_for, measure_messages
 from index.config import Settings
 from index.parse import Measure
 
-MAX_GENERATED = 6  # measures the model writes for; a broad set's rest gets extractive sentences
-
 
 @dataclass(frozen=True)
 class Citation:
@@ -210,11 +208,11 @@ class Assistant:
         citations: list[Citation] = []
         allowed = set(result.numbers)
         gen_s, calls, backend_error = 0.0, 0, ""
-        grouped = len(result.hits) > MAX_GENERATED
+        grouped = len(result.hits) > self.settings.max_generated
         section = None
         written = None  # cached sentences are ready at once; misses are written as the answer streams
         if self.llm is not None:
-            measures = [h.measure for h in result.hits[:MAX_GENERATED]]
+            measures = [h.measure for h in result.hits[: self.settings.max_generated]]
             written = self.writer.start(self.llm, measures, focus_for(result), allowed)
         for i, hit in enumerate(result.hits):
             m = hit.measure

@@ -18,6 +18,9 @@ import sys
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from index.agencies import Registry
 from index.export import ExportError, write_atomic
@@ -316,27 +319,31 @@ def render(brief: Brief, fmt: Format | str) -> bytes:
 # ---------------------------------------------------------------- command line
 
 
-def cli(args) -> int:
-    """``python -m assistant brief``: print or write one agency's brief; exit 2 on bad input."""
+def cli(
+    agency: Annotated[str | None, typer.Argument(help="name, abbreviation, short name, typo or Chinese name")] = None,
+    format: Annotated[Format | None, typer.Option("--format", help="md (default), docx, csv or json")] = None,
+    out: Annotated[Path | None, typer.Option(help="write to FILE (atomically) instead of stdout")] = None,
+) -> int:
+    """One agency's brief: its measures by section, with verbatim quotes (exit 2 on bad input)."""
     from index.build import IndexBuildError, index_version, load_plan, manifest_for
     from index.config import Settings
 
     settings = Settings.from_env()
     try:
         plan, registry = load_plan(settings)
-        brief = build_brief(plan, registry, args.agency or "", index_version(manifest_for(settings, plan, registry)))
-        fmt = Format(args.format or _format_from_suffix(args.out))
+        brief = build_brief(plan, registry, agency or "", index_version(manifest_for(settings, plan, registry)))
+        fmt = Format(format or _format_from_suffix(out))
         data = render(brief, fmt)
-        if args.out:
-            write_atomic(args.out, data)
-            print(f"Wrote {args.out}: {brief.agency}, {len(brief.measures)} measures ({brief.summary}).")
+        if out:
+            write_atomic(out, data)
+            print(f"Wrote {out}: {brief.agency}, {len(brief.measures)} measures ({brief.summary}).")
         elif fmt is Format.DOCX and sys.stdout.isatty():
             raise BriefError("a DOCX brief is binary: give --out FILE.docx (or redirect stdout).")
         else:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
     except (BriefError, ExportError, IndexBuildError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        typer.echo(f"error: {exc}", err=True)
         return 2
     return 0
 
@@ -345,12 +352,3 @@ def _format_from_suffix(out: Path | None) -> Format:
     """``brief.docx`` -> DOCX; no file or an unknown suffix -> Markdown."""
     suffix = Path(out).suffix.lstrip(".").lower() if out else ""
     return Format(suffix) if suffix in {f.value for f in Format} else Format.MD
-
-
-def add_parser(sub) -> None:
-    """Register the ``brief`` subcommand on an argparse subparsers object."""
-    p = sub.add_parser("brief", help="one agency's brief: its measures by section, with verbatim quotes")
-    p.add_argument("agency", nargs="?", help="name, abbreviation, short name, typo or Chinese name")
-    p.add_argument("--format", choices=[f.value for f in Format], help="md (default), docx, csv or json")
-    p.add_argument("--out", type=Path, help="write to FILE (atomically) instead of stdout")
-    p.set_defaults(fn=cli)

@@ -23,13 +23,15 @@ written live.
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import sqlite3
-import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sentences (
@@ -294,7 +296,7 @@ class SentenceCache:
 
     def _say(self, message: str) -> None:
         self.notice = message
-        print(message, file=sys.stderr, flush=True)
+        logger.warning(message)
 
 
 # ---------------------------------------------------------------- telling faults apart

@@ -6,31 +6,28 @@ from __future__ import annotations
 import re
 
 from assistant import prompts
-from assistant.text import terms
+from assistant.text import CITATION, terms
 from index.parse import Measure
 
 GROUNDED = 0.6  # share of a model sentence's content words that must occur in its measure
 
 
-_CITE = re.compile(r"\[(\d{1,3})\]")
-
-
 def guard_citations(sentence: str, allowed: set[int]) -> str:
     """Remove every ``[n]`` that is not a retrieved measure. ``"x [7] [99]", {7} -> "x [7]"``."""
-    cleaned = _CITE.sub(lambda m: m.group(0) if int(m.group(1)) in allowed else "", sentence)
+    cleaned = CITATION.sub(lambda m: m.group(0) if int(m.group(1)) in allowed else "", sentence)
     return re.sub(r"\s+([.,;])", r"\1", re.sub(r"\s{2,}", " ", cleaned)).strip()
 
 
 def groundedness(sentence: str, measure: Measure) -> float:
     """Share of the sentence's content words found in the measure (text, section, agencies)."""
-    words = [w for w in terms(_CITE.sub(" ", sentence)) if w not in {"require", "requir", "ask", "call", "aim"}]
+    words = [w for w in terms(CITATION.sub(" ", sentence)) if w not in {"require", "requir", "ask", "call", "aim"}]
     if not words:
         return 0.0
     source = set(terms(f"{measure.text} {measure.section_title} {' '.join(measure.agencies)}"))
     return sum(w in source for w in words) / len(words)
 
 
-_LEADING_REF = re.compile(r"^(?:the\s+)?(?:measures?|item)\s*\[(\d{1,3})\]\s*", re.I)
+_LEADING_REF = re.compile(rf"^(?:the\s+)?(?:measures?|item)\s*{CITATION.pattern}\s*", re.I)
 
 
 def check_sentence(raw: str, measure: Measure, allowed: set[int]) -> str | None:
@@ -46,7 +43,7 @@ def check_sentence(raw: str, measure: Measure, allowed: set[int]) -> str | None:
         return None
     text = _LEADING_REF.sub("It ", text).replace(marker, "").rstrip(" .")
     text = re.sub(r"\s{2,}", " ", text).replace(" ,", ",")
-    if _CITE.search(text) or not 4 <= len(text.split()) <= 60:  # cites other measures: mixed up
+    if CITATION.search(text) or not 4 <= len(text.split()) <= 60:  # cites other measures: mixed up
         return None
     if sum(not (c.isascii() or c in "–—’‘“”") for c in text) > 3:  # garbled / other script
         return None

@@ -1,16 +1,32 @@
-"""``python -m assistant``: ask questions (one, or a JSONL batch), and check the installation."""
+"""The assistant's commands (``ipplan ask | explain | doctor | brief | settings``): ask questions (one, or
+a JSONL batch), say why a question was routed as it was, and check the installation.
+
+The same commands answer to ``python -m assistant …`` (an alias kept for scripts)."""
 
 from __future__ import annotations
 
-import argparse
 import json
+import logging
 import os
-import sys
 import time
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from assistant import brief
 from index.config import Settings
+
+logger = logging.getLogger(__name__)
+commands = typer.Typer(help="Ask questions about the plan, explain a route, check the installation.")
+HISTORY_HELP = "JSON file with chat history [{role, content, citations?}]"
+LLM_HELP = "backend provider/model (default IPPLAN_LLM or llamacpp/smollm2)"
+
+
+def fail(message: str, code: int = 2) -> int:
+    """Say what went wrong on stderr (the CLI's own voice, not a log line) and return the exit code."""
+    typer.echo(f"error: {message}", err=True)
+    return code
 
 
 def _read_history(path: Path | None) -> list[dict]:
@@ -54,7 +70,7 @@ def open_assistant(settings: Settings):
             down = str(exc)
         llm = load_llm(settings.llm, settings)
     except (IndexBuildError, BackendError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        fail(str(exc))
         return None
     manifest = manifest_for(settings, plan, registry)
     vectors = Vectors(settings, load_embeddings(settings.embed_model), manifest, down=down)
@@ -62,52 +78,58 @@ def open_assistant(settings: Settings):
     try:
         _ = retriever.topics._vectors  # read once, now; scoring is numpy from here on
     except IndexUnavailable as exc:
-        print(
-            f"warning: {exc} Answering agency, lookup and count questions from the plan; topic questions "
-            f"say so until the server is back (asked again every {settings.chroma_retry_s:g}s).",
-            file=sys.stderr,
-            flush=True,
+        logger.warning(
+            "%s Answering agency, lookup and count questions from the plan; topic questions say so until the "
+            "server is back (asked again every %gs).",
+            exc,
+            settings.chroma_retry_s,
         )
-    return Assistant(retriever, llm, settings, SentenceWriter(open_cache(settings), index_version(manifest)))
+    writer = SentenceWriter(open_cache(settings), index_version(manifest), idle_s=settings.warm_idle_s)
+    return Assistant(retriever, llm, settings, writer)
 
 
-def cmd_ask(args) -> int:
-    settings = Settings.from_env(llm=args.llm)
-    if not args.question and not args.batch:
-        print("error: give a question or --batch FILE.jsonl", file=sys.stderr)
-        return 2
+@commands.command()
+def ask(
+    question: Annotated[str | None, typer.Argument(help="the question")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="print one JSON object per answer")] = False,
+    batch: Annotated[Path | None, typer.Option(help="JSONL of {id, question, history}; models load once")] = None,
+    history: Annotated[Path | None, typer.Option(help=HISTORY_HELP)] = None,
+    llm: Annotated[str | None, typer.Option(help=LLM_HELP)] = None,
+) -> int:
+    """Answer a question, or a JSONL batch (--json: one JSON object per answer, one per line)."""
+    settings = Settings.from_env(llm=llm)
+    if not question and not batch:
+        return fail("give a question or --batch FILE.jsonl")
     if (assistant := open_assistant(settings)) is None:
         return 2
-    if args.batch:
-        with open(args.batch, encoding="utf-8") as fh:
+    if batch:
+        with open(batch, encoding="utf-8") as fh:
             for line_no, line in enumerate(fh, 1):
                 if not line.strip():
                     continue
                 try:
                     row = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    print(f"error: {args.batch}:{line_no}: not JSON ({exc.msg})", file=sys.stderr)
-                    return 2
+                    return fail(f"{batch}:{line_no}: not JSON ({exc.msg})")
                 answer = _ask(assistant, str(row.get("question", "")), row.get("history") or [])
                 answer.id = row.get("id")
-                _print(answer, args.json)
+                _print(answer, json_)
         return 0
-    history = _read_history(args.history)
-    if args.json:
-        _print(_ask(assistant, args.question, history), True)
+    turns = _read_history(history)
+    if json_:
+        _print(_ask(assistant, question, turns), True)
         return 0
     from index.build import IndexUnavailable
 
     try:
-        for event in assistant.stream(args.question, history):  # a person sees it as it is written
+        for event in assistant.stream(question, turns):  # a person sees it as it is written
             if event.kind == "delta":
                 print(event.text, end="", flush=True)
             else:
                 t = event.answer.timings
-                print(f"\n\n[{event.answer.backend} · {t['total_s']:.2f}s]", file=sys.stderr)
+                typer.echo(f"\n\n[{event.answer.backend} · {t['total_s']:.2f}s]", err=True)
     except IndexUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return fail(str(exc), 1)
     print()
     return 0
 
@@ -123,23 +145,28 @@ def _ask(assistant, question: str, history: list):
         return unavailable_answer(question, str(exc), assistant.llm.name if assistant.llm else "none")
 
 
-def cmd_explain(args) -> int:
-    """Why a question was routed as it was: the parse, the route, the scores behind the cut-off."""
-    from dataclasses import asdict
+@commands.command()
+def explain(
+    question: Annotated[str, typer.Argument(help="the question")],
+    history: Annotated[Path | None, typer.Option(help=HISTORY_HELP)] = None,
+) -> int:
+    """Why a question is routed as it is: the parse, the route, the scores behind the cut-off."""
+    from dataclasses import asdict, is_dataclass
 
     from assistant.retrieve import Retriever
 
     settings = Settings.from_env()
     retriever = Retriever.open(settings)
-    history = _read_history(args.history)
-    r = retriever.retrieve(args.question, history)
+    r = retriever.retrieve(question, _read_history(history))
     q = r.query
-    print(f"question   {args.question}")
+    print(f"question   {question}")
     print(f"intent     {q.intent}    route {r.route}    language {q.language}    history used {q.history_used}")
-    for key in ("agencies", "measures", "out_of_range", "ordinals", "section", "role", "rank", "topic", "topic_terms"):
+    for c in q.constraints:
+        print(f"constraint {c.describe()}")
+    for key in ("agencies", "measures", "out_of_range", "section", "role", "rank", "topic", "topic_terms"):
         value = getattr(q, key)
         if value:
-            print(f"{key:<10} {[asdict(a) for a in value] if key == 'agencies' else value}")
+            print(f"{key:<10} {[asdict(a) if is_dataclass(a) else a for a in value] if key == 'agencies' else value}")
     if q.corrections:
         print(f"spelling   {q.corrections}")
     if q.previous:
@@ -203,11 +230,12 @@ def data_dir_state(path: Path) -> tuple[str, str]:
     return "writable", f"{path}, {free / 1e6:,.0f} MB free"
 
 
-def cmd_doctor(args) -> int:
-    """Check index, models and backend; exit non-zero when something is broken (WARN: works, with less)."""
+@commands.command()
+def doctor(llm: Annotated[str | None, typer.Option(help="backend to check")] = None) -> int:
+    """Check index, models and backend; exit 1 when something is broken (WARN: works, with less)."""
     import importlib.metadata as md
 
-    settings = Settings.from_env(llm=args.llm)
+    settings = Settings.from_env(llm=llm)
     checks: list[tuple[str, str, str]] = []
 
     def check(name, fn):
@@ -296,27 +324,32 @@ def cmd_doctor(args) -> int:
     width = max(len(n) for n, _, _ in checks)
     for name, mark, detail in checks:
         print(f"{mark} {name:<{width}}  {detail}")
+    print("\nSettings (value, origin):")
+    for name, value, origin in settings.effective():
+        print(f"     {name:<{width}}  {value}  ({origin})")
     return 0 if all(mark != "FAIL" for _, mark, _ in checks) else 1
 
 
+@commands.command("settings")
+def show_settings(
+    json_: Annotated[bool, typer.Option("--json", help="one JSON object: field -> {value, origin}")] = False,
+) -> int:
+    """The effective settings and where each came from (flag, environment variable or default)."""
+    rows = Settings.from_env().effective()
+    if json_:
+        print(json.dumps({name: {"value": value, "origin": origin} for name, value, origin in rows}))
+        return 0
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, origin in rows:
+        print(f"{name:<{width}}  {value}  ({origin})")
+    return 0
+
+
+commands.command("brief")(brief.cli)  # ipplan brief AGENCY [--format md|docx|csv|json] [--out FILE]
+
+
 def main(argv: list[str] | None = None) -> int:
-    """CLI entry point."""
-    parser = argparse.ArgumentParser(prog="python -m assistant", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    ask = sub.add_parser("ask", help="answer a question, or a JSONL batch")
-    ask.add_argument("question", nargs="?", help="the question")
-    ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
-    ask.add_argument("--batch", type=Path, help="JSONL of {id, question, history}; models load once")
-    ask.add_argument("--history", type=Path, help="JSON file with chat history [{role, content, citations?}]")
-    ask.add_argument("--llm", help="backend provider/model (default IPPLAN_LLM or llamacpp/smollm2)")
-    ask.set_defaults(fn=cmd_ask)
-    explain = sub.add_parser("explain", help="why a question is routed as it is: parse, route, cut-off scores")
-    explain.add_argument("question")
-    explain.add_argument("--history", type=Path, help="JSON file with chat history [{role, content, citations?}]")
-    explain.set_defaults(fn=cmd_explain)
-    doctor = sub.add_parser("doctor", help="check index, models, backend; non-zero exit when broken")
-    doctor.add_argument("--llm", help="backend to check")
-    doctor.set_defaults(fn=cmd_doctor)
-    brief.add_parser(sub)  # python -m assistant brief AGENCY [--format md|docx|csv|json] [--out FILE]
-    args = parser.parse_args(argv)
-    return args.fn(args)
+    """``python -m assistant …``: an alias of ``ipplan …`` (ask, explain, doctor, brief, settings)."""
+    from ipplan import main as ipplan_main
+
+    return ipplan_main(argv)

@@ -8,10 +8,10 @@ previous question is parsed again, with the history before it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-_CITE = re.compile(r"\[(\d{1,3})\]")
+from assistant.text import cited
+
 MEASURES = 90  # the plan's measure numbers run 1..MEASURES; citations outside are dropped
 
 
@@ -62,7 +62,7 @@ class State:
 
 def cited_in(text: str) -> list[int]:
     """Measure numbers cited as ``[n]`` in a text, in order, each once: ``"[32] x [33] [32]" -> [32, 33]``."""
-    return list(dict.fromkeys(int(n) for n in _CITE.findall(text)))
+    return cited(text)
 
 
 def _content(raw) -> str:

@@ -14,12 +14,14 @@ import contextlib
 import errno
 import fcntl
 import json
+import logging
 import os
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 
@@ -102,9 +104,9 @@ def load(path: Path) -> Log:
 
 
 def read(path: Path) -> list[dict]:
-    """All whole records; a torn line (crash or full disk mid-write) is skipped with a note on stderr."""
+    """All whole records; a torn line (crash or full disk mid-write) is skipped with a warning logged."""
     log = load(path)
     if log.torn:
         lines = ", ".join(map(str, log.torn[:5])) + (" …" if len(log.torn) > 5 else "")
-        print(f"Feedback log {path}: skipped {len(log.torn)} torn line(s) ({lines}).", file=sys.stderr)
+        logger.warning("Feedback log %s: skipped %d torn line(s) (%s).", path, len(log.torn), lines)
     return log.records

@@ -24,9 +24,10 @@ from assistant.understand.routes import Route
 from assistant.understand.sections import SectionFinder
 from index.agencies import Registry
 from index.build import build, load_embeddings, open_client
-from index.chunk import load_expansions
+from index.chunk import load_clause_expansions, load_expansions
 from index.config import Settings
 from index.parse import Measure, Plan, Section
+from index.schemas import load_glossary
 
 Intent = Route  # the published codes of ``query.intent`` and ``route`` are one set
 
@@ -89,12 +90,6 @@ class Retrieval:
         return [h.measure.number for h in self.hits]
 
 
-def _load_yaml(path) -> dict:
-    import yaml
-
-    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
-
-
 class Retriever:
     """Parses questions and decides answer sets over a parsed plan and its Chroma index."""
 
@@ -105,9 +100,7 @@ class Retriever:
         self.calibration = calibration or Calibration.load()
         self.vectorstore = vectorstore
         self.expansions = load_expansions(settings.expansions)
-        glossary = _load_yaml(settings.glossary).get("terms") or {}
-        from index.chunk import load_clause_expansions
-
+        glossary = load_glossary(settings.glossary)
         clause_expansions = load_clause_expansions(settings.clause_expansions)
         self.topics = TopicScorer(plan, self.expansions, self.calibration, vectorstore, glossary, clause_expansions)
         self.plan_terms = self.topics.plan_terms

@@ -12,7 +12,7 @@ Every served reply, cached or live, goes through the same citation and groundedn
 from __future__ import annotations
 
 import hashlib
-import re
+import logging
 import sys
 import threading
 import time
@@ -25,12 +25,13 @@ from assistant.cache import Key, SentenceCache
 from assistant.checks import check_sentence
 from assistant.llm import LLM, BackendError, Messages
 from assistant.retrieve import Retrieval
-from assistant.text import STOP
+from assistant.text import STOP, words
 from index.config import Settings
 from index.parse import Measure, Plan
 
+logger = logging.getLogger(__name__)
+
 MAX_TOKENS = 60  # one sentence; part of the cache key through prompt_version()
-IDLE_BEFORE_WARMING_S = 0.5  # the background warmer waits this long after the last answer
 
 # ---------------------------------------------------------------- focus and prompt
 
@@ -40,8 +41,8 @@ def topic_focus(text: str, limit: int = 8) -> str:
 
     ``"Anything on trials and courts?" -> "Which measures concern courts, trials?"``
     """
-    words = {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOP and len(w) > 2 and not w.isdigit()}
-    return prompts.TOPIC_FOCUS.format(terms=", ".join(sorted(words)[:limit])) if words else ""
+    content = {w for w in words(text) if w not in STOP and len(w) > 2 and not w.isdigit()}
+    return prompts.TOPIC_FOCUS.format(terms=", ".join(sorted(content)[:limit])) if content else ""
 
 
 def agency_focus(agency: str) -> str:
@@ -117,8 +118,9 @@ class SentenceWriter:
     ``cache=None`` writes every sentence live (what tests that queue fake replies expect).
     """
 
-    def __init__(self, cache: SentenceCache | None = None, index_version: str = ""):
+    def __init__(self, cache: SentenceCache | None = None, index_version: str = "", idle_s: float = 0.5):
         self.cache = cache
+        self.idle_s = idle_s  # the background warmer waits this long after the last answer (warm_idle_s)
         self.index_version = index_version
         self.prompt_version = prompt_version()
         self._pools: dict[int, ThreadPoolExecutor] = {}
@@ -213,9 +215,9 @@ class SentenceWriter:
         with self._idle:
             while not stop.is_set():
                 quiet = time.monotonic() - self._last_live
-                if self._live == 0 and quiet >= IDLE_BEFORE_WARMING_S:
+                if self._live == 0 and quiet >= self.idle_s:
                     return
-                self._idle.wait(timeout=max(0.05, IDLE_BEFORE_WARMING_S - quiet))
+                self._idle.wait(timeout=max(0.05, self.idle_s - quiet))
 
     # ------------------------------------------------------------ warming
 
@@ -347,7 +349,7 @@ class Warmer(threading.Thread):
             self.writer.warm(self.llm, self.jobs, tick, background=True, stop=self.stop_event)
         except BackendError as exc:  # the backend is down: live answers fall back; warming just stops
             self.error = str(exc)
-            print(f"Sentence warming stopped: {exc}", file=sys.stderr, flush=True)
+            logger.warning("Sentence warming stopped: %s", exc)
 
     def stop(self) -> None:
         self.stop_event.set()

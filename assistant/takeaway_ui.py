@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant import brief as briefs
+from assistant.text import MEASURE_NUMBER
 from assistant.ui import cited_numbers, message_text
 from index import matrix as mx
 from index.agencies import Registry
@@ -115,7 +116,7 @@ def brief_files(brief: briefs.Brief, root: Path) -> dict[briefs.Format, Path]:
 
 # ---------------------------------------------------------------- conversation export (pure)
 
-_LINKED = re.compile(r"\[\[(\d{1,2})\]\]\(#m-\d{1,2}\)")
+_LINKED = re.compile(rf"\[\[{MEASURE_NUMBER}\]\]\(#m-\d{{1,3}}\)")
 
 
 def plain_answer(markdown: str) -> str:

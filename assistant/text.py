@@ -1,4 +1,5 @@
-"""Text helpers shared by query parsing and scoring: words, Snowball stems, spelling correction.
+"""Text helpers shared by every stage: the one tokeniser (``words``), the one stop list (``STOP``), the
+one citation pattern (``CITATION``, ``cited``), Snowball stems and spelling correction.
 
 Spelling correction works against the plan's own vocabulary (its measures, section titles,
 expansions and agency registry): a word that is neither in that vocabulary nor a known English
@@ -54,6 +55,15 @@ HEADS = frozenset(
 STOP = FUNCTION_WORDS | frozenset(_PLAN_WORDS.split())
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 CJK = re.compile(r"[\u3400-\u9fff]")
+# A citation: a measure number in square brackets. Three digits, so that an out-of-range "[100]" is seen
+# (and dropped as not retrieved) rather than missed; ``MEASURE_NUMBER`` builds the linked forms.
+MEASURE_NUMBER = r"(\d{1,3})"
+CITATION = re.compile(rf"\[{MEASURE_NUMBER}\]")
+
+
+def cited(text: str) -> list[int]:
+    """Measure numbers cited as ``[n]`` in a text, in order, each once: ``"[32] x [33] [32]" -> [32, 33]``."""
+    return list(dict.fromkeys(int(n) for n in CITATION.findall(text)))
 
 
 def words(text: str) -> list[str]:

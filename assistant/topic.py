@@ -14,7 +14,6 @@ expansion documents (multilingual-e5 for Chinese), fused by reciprocal rank. Two
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from assistant.text import stem, terms, words
 from index.parse import Measure, Plan
+from index.schemas import load_calibration
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 RRF_K = 60
@@ -51,7 +51,7 @@ class Calibration:
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
         if path.exists():
-            data = json.loads(path.read_text())
+            data = load_calibration(path, cls)  # schema-checked: an unknown key names the file and line
             return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
         return cls()
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import html
 import re
 
+from assistant.text import MEASURE_NUMBER, cited
 from index.parse import Measure, Plan
 
-_CITE = re.compile(r"\*\*\[(\d{1,2})\]\*\*|(?<!\[)\[(\d{1,2})\](?![(\]])")
+_CITE = re.compile(rf"\*\*\[{MEASURE_NUMBER}\]\*\*|(?<!\[)\[{MEASURE_NUMBER}\](?![(\]])")  # bold, or bare (not linked)
 
 
 def link_citations(markdown: str, cited: set[int] | None = None) -> str:
@@ -93,7 +94,7 @@ def history_for_retriever(history: list, memory: dict | None = None) -> list[dic
 
 def cited_numbers(markdown: str) -> list[int]:
     """Measures cited in an answer's markdown, in order."""
-    return list(dict.fromkeys(int(n) for n in re.findall(r"\[(\d{1,2})\]", markdown)))
+    return cited(markdown)
 
 
 def footer(backend: str, index_version: str, measures: int, notice: str = "") -> str:

@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from eval.metrics import percentile
 from index.config import REPO_ROOT, Settings
 
 QUESTIONS = [
@@ -37,11 +38,6 @@ QUESTIONS = [
     "Which measure promotes genuine software in government organs?",
     "What must the Ministry of Foreign Affairs do?",
 ]
-
-
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))], 4)
 
 
 def _rss_mb() -> float:
@@ -94,8 +90,8 @@ def _pass(assistant, load_s: float) -> dict:
         first.append(first_s)
         full.append(total)
     figures = _figures(load_s, retrieval, first, full, small, None)
-    figures["first_cited_sentence_p50_s"] = _pct(first_sentence, 0.5)
-    figures["first_cited_sentence_p95_s"] = _pct(first_sentence, 0.95)
+    figures["first_cited_sentence_p50_s"] = percentile(first_sentence, 0.5)
+    figures["first_cited_sentence_p95_s"] = percentile(first_sentence, 0.95)
     figures["model_sentence_share"] = round(sentences["model"] / max(1, sum(sentences.values())), 3)
     figures["cache_hit_rate"] = round(hits / (hits + calls), 3) if hits + calls else None
     figures["llm_calls"] = calls
@@ -105,13 +101,13 @@ def _pass(assistant, load_s: float) -> dict:
 def _figures(load_s, retrieval, first, full, small, tokens_per_s) -> dict:
     return {
         "model_load_s": round(load_s, 2),
-        "retrieval_p50_s": _pct(retrieval, 0.5),
-        "retrieval_p95_s": _pct(retrieval, 0.95),
-        "first_text_p50_s": _pct(first, 0.5),
-        "first_text_p95_s": _pct(first, 0.95),
-        "answer_p50_s": _pct(full, 0.5),
-        "answer_p95_s": _pct(full, 0.95),
-        "answer_le4_measures_p50_s": _pct(small, 0.5) if small else None,
+        "retrieval_p50_s": percentile(retrieval, 0.5),
+        "retrieval_p95_s": percentile(retrieval, 0.95),
+        "first_text_p50_s": percentile(first, 0.5),
+        "first_text_p95_s": percentile(first, 0.95),
+        "answer_p50_s": percentile(full, 0.5),
+        "answer_p95_s": percentile(full, 0.95),
+        "answer_le4_measures_p50_s": percentile(small, 0.5) if small else None,
         "tokens_per_s": tokens_per_s,
         "peak_rss_mb": _rss_mb(),
     }

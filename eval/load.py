@@ -11,7 +11,6 @@ twice on a free loopback port — cold (sentence cache off: every sentence writt
 from __future__ import annotations
 
 import os
-import re
 import resource
 import socket
 import ssl
@@ -25,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from assistant.text import cited
+from eval.metrics import percentile
 from index.config import REPO_ROOT, Settings
 
 # Each question has one exact answer set, so a reply can be checked against its own question.
@@ -57,8 +58,8 @@ class Phase:
     client_cpu_s: float = 0.0  # CPU seconds this load-generating process used
 
     def p(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
+        value = percentile(self.latencies, q)
+        return float("nan") if value is None else value
 
     @property
     def hit_rate(self) -> float:
@@ -67,7 +68,7 @@ class Phase:
     def row(self) -> str:
         n = len(self.latencies)
         rate = n / self.wall if self.wall else 0.0
-        server = sorted(self.server_s)[len(self.server_s) // 2] if self.server_s else float("nan")
+        server = percentile(self.server_s, 0.5) if self.server_s else float("nan")
         app_cpu = f"{1000 * self.app_cpu_s / n:.0f} ms" if self.app_cpu_s is not None and n else "–"
         client_cpu = f"{1000 * self.client_cpu_s / n:.0f} ms" if n else "–"
         return (
@@ -98,7 +99,7 @@ def _cpu_s(pid: int | None = None) -> float | None:
 
 def _check(reply: dict, question: str, expected: list[int]) -> bool:
     """The reply is this question's: same question, exact citations, no other measure in the text."""
-    cited_in_text = {int(n) for n in re.findall(r"\[(\d{1,3})\]", reply.get("answer", ""))}
+    cited_in_text = set(cited(reply.get("answer", "")))
     return (
         reply.get("question") == question
         and [c["measure"] for c in reply["citations"]] == expected

@@ -5,6 +5,8 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
+import numpy as np
+
 
 @dataclass
 class Row:
@@ -80,11 +82,13 @@ def _mean(values) -> float | None:
     return round(statistics.fmean(values), 4) if values else None
 
 
-def _pct(values: list[float], p: float) -> float | None:
-    if not values:
+def percentile(values: list[float], p: float) -> float | None:
+    """The ``p`` quantile (0..1) as the nearest observed value, or None for no values.
+
+    ``percentile([1.0, 2.0, 3.0, 10.0], 0.5) -> 3.0`` (numpy's "nearest" method)."""
+    if not len(values):
         return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))], 4)
+    return round(float(np.percentile(values, p * 100, method="nearest")), 4)
 
 
 def aggregate(rows: list[Row]) -> dict:
@@ -105,8 +109,8 @@ def aggregate(rows: list[Row]) -> dict:
         "false_abstention_rate": _mean(float(r.abstained) for r in answerable) if answerable else 0.0,
         "quote_faithfulness": round(sum(r.faithful_quotes for r in rows) / quotes, 4) if quotes else 1.0,
         "model_sentence_share": round(sum(r.model_sentences for r in rows) / quotes, 4) if quotes else 0.0,
-        "latency_p50_s": _pct(latencies, 0.5),
-        "latency_p95_s": _pct(latencies, 0.95),
+        "latency_p50_s": percentile(latencies, 0.5),
+        "latency_p95_s": percentile(latencies, 0.95),
     }
 
 

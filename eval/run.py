@@ -126,15 +126,26 @@ def evaluate_sets(names=tuple(SETS), **kwargs) -> dict[str, dict]:
     return {name: evaluate(SETS[name][0], split=SETS[name][1], **kwargs) for name in names}
 
 
+def load_floors(name: str, path: Path = THRESHOLDS) -> dict[str, float]:
+    """metric -> floor for one block of ``thresholds.json``.
+
+    Reads ``{"strict_accuracy": {"floor": 0.94, "measured": 0.96}}`` and the older flat
+    ``{"strict_accuracy": 0.96}``; keys starting with ``_`` (question counts) are not metrics."""
+    block = json.loads(Path(path).read_text())[name]
+    return {m: v["floor"] if isinstance(v, dict) else v for m, v in block.items() if not m.startswith("_")}
+
+
 def check_thresholds(result: dict, path: Path = THRESHOLDS, floors_for: str | None = None) -> list[str]:
-    """Metrics below their floor for this mode (or the named set's floors): empty means the run passes."""
-    floors = json.loads(Path(path).read_text())[floors_for or result["mode"]]
+    """Metrics below their floor for this mode (or the named set's floors): empty means the run passes.
+
+    A metric missing from the summary (None) is reported as a failure, never compared."""
     summary = result["ours"]["summary"]
     failures = []
-    for metric, floor in floors.items():
+    for metric, floor in load_floors(floors_for or result["mode"], path).items():
         value = summary.get(metric)
-        worse = value > floor if metric.endswith(("_rate", "_s")) else value < floor
-        if value is None or worse:
+        if value is None:
+            failures.append(f"{metric} missing (floor {floor})")
+        elif value > floor if metric.endswith(("_rate", "_s")) else value < floor:
             failures.append(f"{metric} = {value} (floor {floor})")
     return failures
 

@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from rapidfuzz import fuzz
 
 
@@ -151,30 +150,32 @@ class Registry:
 
     @classmethod
     def load(cls, path: Path | str) -> Registry:
-        """Load ``agencies.yaml``."""
+        """Load ``agencies.yaml`` through its schema (an unknown key fails with the file, line and key)."""
+        from index.schemas import AgencyFile, load_yaml
+
         raw = Path(path).read_bytes()
-        data = yaml.safe_load(raw)
+        data = load_yaml(path, AgencyFile)
         agencies = [
             Agency(
-                name=item["name"],
-                abbreviations=tuple(item.get("abbreviations", [])),
-                short_names=tuple(item.get("short_names", [])),
-                chinese=tuple(item.get("chinese", [])),
-                case_sensitive=tuple(item.get("case_sensitive", [])),
-                description=item.get("description", ""),
-                roles=tuple(item.get("roles", [])),
+                name=item.name,
+                abbreviations=tuple(item.abbreviations),
+                short_names=tuple(item.short_names),
+                chinese=tuple(item.chinese),
+                case_sensitive=tuple(item.case_sensitive),
+                description=item.description,
+                roles=tuple(item.roles),
                 successors=tuple(
                     Successor(
-                        name=x["name"],
-                        abbreviations=tuple(x.get("abbreviations", [])),
-                        short_names=tuple(x.get("short_names", [])),
-                        chinese=tuple(x.get("chinese", [])),
-                        since=x.get("since"),
+                        name=x.name,
+                        abbreviations=tuple(x.abbreviations),
+                        short_names=tuple(x.short_names),
+                        chinese=tuple(x.chinese),
+                        since=x.since,
                     )
-                    for x in item.get("successors", [])
+                    for x in item.successors
                 ),
             )
-            for item in data["agencies"]
+            for item in data.agencies
         ]
         return cls(agencies, hashlib.sha256(raw).hexdigest())
 

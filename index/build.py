@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import importlib.util
 import json
+import logging
 import os
 import shutil
 import sys
@@ -26,6 +27,9 @@ from pathlib import Path
 from index.agencies import Registry
 from index.config import Settings
 from index.parse import PARSER_VERSION, Plan, parse
+from index.schemas import DataFileError
+
+logger = logging.getLogger(__name__)
 
 
 class IndexBuildError(RuntimeError):
@@ -215,16 +219,19 @@ def _stored_manifest(chroma, name: str) -> dict | None:
     return meta
 
 
-def _say(msg: str, quiet: bool) -> None:
+def _say(msg: str, quiet: bool, level: int = logging.INFO) -> None:
     if not quiet:
-        print(msg, file=sys.stderr, flush=True)
+        logger.log(level, msg)
 
 
 def load_plan(settings: Settings) -> tuple[Plan, Registry]:
     """Parse the configured plan with the configured registry."""
     if not Path(settings.source).exists():
         raise IndexBuildError(f"Plan source {settings.source} not found (set IPPLAN_SOURCE or pass --source).")
-    registry = Registry.load(settings.registry)
+    try:
+        registry = Registry.load(settings.registry)
+    except DataFileError as exc:
+        raise IndexBuildError(str(exc)) from None
     return parse(settings.source, registry), registry
 
 
@@ -335,9 +342,12 @@ def build(settings: Settings, rebuild: bool = False, quiet: bool = False, embedd
     manifest = manifest_for(settings, plan, registry)
     if embedder is not None:  # an injected embedder must never pass for the configured model
         manifest["embed_model"] = f"{settings.embed_model}:{type(embedder).__name__}"
-    docs = documents(
-        plan, registry, load_expansions(settings.expansions), load_clause_expansions(settings.clause_expansions)
-    )
+    try:
+        docs = documents(
+            plan, registry, load_expansions(settings.expansions), load_clause_expansions(settings.clause_expansions)
+        )
+    except DataFileError as exc:
+        raise IndexBuildError(str(exc)) from None
     if rebuild:
         reason = "--rebuild asked for"
     else:
@@ -346,7 +356,7 @@ def build(settings: Settings, rebuild: bool = False, quiet: bool = False, embedd
             return BuildResult(False, "up to date", count, time.perf_counter() - t0, manifest, plan, registry)
         reason = problem
         if problem.startswith("unreadable") or problem.startswith("holds") or problem.startswith("a query"):
-            _say(f"Index at {_where(settings)} is {problem}; rebuilding it beside the old one.", quiet)
+            _say(f"Index at {_where(settings)} is {problem}; rebuilding it beside the old one.", quiet, logging.WARNING)
 
     _say(f"Building index ({reason}) at {_where(settings)} ...", quiet)
     embedder = embedder or load_embeddings(settings.embed_model)

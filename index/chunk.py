@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
 from langchain_core.documents import Document
 
 from index.agencies import Registry
@@ -52,8 +51,10 @@ def load_expansions(path: Path) -> dict[int, dict]:
     """``data/expansions.yaml``: measure number -> {"questions": [...], "keywords": [...]}; {} if absent."""
     if not Path(path).exists():
         return {}
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    return {int(k): v or {} for k, v in (data.get("measures") or {}).items()}
+    from index.schemas import ExpansionFile, load_yaml
+
+    data = load_yaml(path, ExpansionFile)
+    return {n: e.model_dump() if e else {} for n, e in data.measures.items()}
 
 
 def expansion_documents(plan: Plan, expansions: dict[int, dict]) -> list[Document]:
@@ -81,15 +82,12 @@ def load_clause_expansions(path: Path) -> dict[tuple[int, int], dict]:
     """``data/clause_expansions.yaml``: (measure, clause) -> {"plain": [...], "keywords": [...]}; {} if absent."""
     if not Path(path).exists():
         return {}
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    out: dict[tuple[int, int], dict] = {}
-    for number, rows in (data.get("measures") or {}).items():
-        for row in rows or []:
-            out[(int(number), int(row["clause"]))] = {
-                "plain": row.get("plain", []),
-                "keywords": row.get("keywords", []),
-            }
-    return out
+    from index.schemas import ClauseExpansionFile, load_yaml
+
+    data = load_yaml(path, ClauseExpansionFile)
+    return {
+        (n, e.clause): {"plain": e.plain, "keywords": e.keywords} for n, rows in data.measures.items() for e in rows
+    }
 
 
 def clause_texts(plan: Plan, clause_expansions: dict[tuple[int, int], dict]) -> list[tuple[int, int, str, str]]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -229,32 +228,28 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
-def cli(args, plan: Plan, registry: Registry) -> int:
-    """``python -m index matrix``: print the matrix and top pairs; write CSV / PNG files when asked."""
+def write_outputs(
+    plan: Plan,
+    registry: Registry,
+    csv: Path | None = None,
+    pairs_path: Path | None = None,
+    png: Path | None = None,
+    size: str = "1400x1000",
+) -> str:
+    """``ipplan index matrix``: write the CSV / PNG files asked for; returns the text table and what was
+    written. Raises ``ExportError`` (nothing partial is left) on a bad size or an unwritable path."""
     matrix = build_matrix(plan, registry)
     found = pairs(plan)
-    try:
-        size = parse_size(args.size)
-        if args.csv:
-            write_atomic(args.csv, matrix_csv(matrix).encode())
-        if args.pairs_csv:
-            write_atomic(args.pairs_csv, pairs_csv(found).encode())
-        if args.png:
-            write_atomic(args.png, png_bytes(heatmap(matrix, *size)))
-    except ExportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    sys.stdout.write(text_table(matrix, found))
-    for label, path in (("matrix CSV", args.csv), ("pairs CSV", args.pairs_csv), ("heatmap PNG", args.png)):
-        if path:
-            print(f"Wrote {label}: {path}")
-    return 0
-
-
-def add_parser(sub, parents: list) -> None:
-    """Register the ``matrix`` subcommand on an argparse subparsers object."""
-    p = sub.add_parser("matrix", parents=parents, help="agencies x sections lead/co counts, pairs, heatmap")
-    p.add_argument("--csv", type=Path, help="write the matrix as CSV")
-    p.add_argument("--pairs-csv", type=Path, help="write the co-responsibility pairs as CSV")
-    p.add_argument("--png", type=Path, help="write the heatmap as PNG")
-    p.add_argument("--size", default="1400x1000", help="PNG size in pixels, WIDTHxHEIGHT (default 1400x1000)")
+    dims = parse_size(size)
+    if csv:
+        write_atomic(csv, matrix_csv(matrix).encode())
+    if pairs_path:
+        write_atomic(pairs_path, pairs_csv(found).encode())
+    if png:
+        write_atomic(png, png_bytes(heatmap(matrix, *dims)))
+    wrote = [
+        f"Wrote {label}: {path}\n"
+        for label, path in (("matrix CSV", csv), ("pairs CSV", pairs_path), ("heatmap PNG", png))
+        if path
+    ]
+    return text_table(matrix, found) + "".join(wrote)

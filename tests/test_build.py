@@ -30,7 +30,7 @@ def test_documents_one_per_measure(plan, registry):
     assert all(isinstance(v, (str, int, float, bool)) for d in docs for v in d.metadata.values())
 
 
-def test_build_filter_noop_and_rebuild(settings, registry, tmp_path, capsys):
+def test_build_filter_noop_and_rebuild(settings, registry, tmp_path):
     first = build(settings, embedder=FakeEmbeddings(), quiet=True)
     docs = 99 + len(expansion_documents(first.plan, load_expansions(settings.expansions)))  # + doc2query expansions
     assert first.built and first.documents == docs
@@ -49,13 +49,13 @@ def test_build_filter_noop_and_rebuild(settings, registry, tmp_path, capsys):
     assert info(settings)["documents"] == docs
 
 
-def test_corrupted_index_is_rebuilt_with_message(settings, capsys):
+def test_corrupted_index_is_rebuilt_with_message(settings, caplog):
     build(settings, embedder=FakeEmbeddings(), quiet=True)
     sqlite = settings.index_path / "chroma.sqlite3"
     sqlite.write_bytes(b"this is not a database" * 100)
     result = build(settings, embedder=FakeEmbeddings())
     assert result.built
-    assert "unreadable" in capsys.readouterr().err
+    assert "unreadable" in caplog.text
 
 
 def test_missing_index_dir_is_rebuilt(settings):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 import threading
+from dataclasses import replace
 
 import pytest
 
@@ -76,7 +77,9 @@ def test_hit_is_checked_against_its_own_answer_set(cache, plan):
 
 def test_prompt_depends_on_measure_and_focus_only(plan):
     m = plan.measure(32)
-    assert measure_messages(m, FOCUS) == measure_messages(m, FOCUS)
+    assert measure_messages(replace(m), FOCUS) == measure_messages(m, FOCUS)  # its content, not the object
+    assert measure_messages(plan.measure(33), FOCUS) != measure_messages(m, FOCUS)
+    assert measure_messages(m, "Which measures concern customs?") != measure_messages(m, FOCUS)
     assert (
         "Staff question: What must the General Administration of Customs do?"
         in measure_messages(m, FOCUS)[-1]["content"]
@@ -254,53 +257,55 @@ def test_a_backend_that_adapts_threads_writes_one_answer_in_order(cache, plan):
         adapts_threads = True
 
     measures = [plan.measure(n) for n in (32, 33)]
-    batch = writer(cache).start(Adaptive(), measures, FOCUS, {32, 33})
-    assert batch._ready == [None, None]  # nothing submitted ahead: written as the answer streams
+    llm = Adaptive()
+    batch = writer(cache).start(llm, measures, FOCUS, {32, 33})
+    assert llm.prompts == []  # nothing submitted ahead: written as the answer streams
     assert [batch.result(i).source for i in range(2)] == ["model", "model"]
+    assert [p[-1]["content"].split("]", 1)[0] for p in llm.prompts] == ["Measure [32", "Measure [33"]
 
 
 # ---------------------------------------------------------------- broken files
 
 
-def test_deleted_file_is_rebuilt_with_a_notice(cache, plan, capsys):
+def test_deleted_file_is_rebuilt_with_a_notice(cache, plan, caplog):
     m = plan.measure(7)
     writer(cache).write(FakeLLM(), m, "", {7})
     for suffix in ("", "-wal", "-shm"):
         (cache.path.parent / f"{cache.path.name}{suffix}").unlink(missing_ok=True)
     got = writer(cache).write(FakeLLM(), m, "", {7})  # no crash: a miss, written again
     assert not got.cached and got.source == "model"
-    assert "deleted or replaced" in capsys.readouterr().err
+    assert "deleted or replaced" in caplog.text
     assert cache.path.exists() and writer(cache).write(FakeLLM(), m, "", {7}).cached
 
 
 @pytest.mark.parametrize("garbage", [b"this is not a database" * 200, b"SQLite format 3\x00" + b"\xff" * 8000])
-def test_corrupt_file_is_rebuilt_with_a_notice(tmp_path, plan, capsys, garbage):
+def test_corrupt_file_is_rebuilt_with_a_notice(tmp_path, plan, caplog, garbage):
     path = tmp_path / "sentences.sqlite3"
     path.write_bytes(garbage)
     cache = SentenceCache(path)
     got = writer(cache).write(FakeLLM(), plan.measure(7), "", {7})
     assert got.source == "model" and writer(cache).write(FakeLLM(), plan.measure(7), "", {7}).cached
-    assert "unreadable" in capsys.readouterr().err and cache.enabled
+    assert "unreadable" in caplog.text and cache.enabled
     assert list(tmp_path.glob("sentences.sqlite3.corrupt-*"))  # kept aside for a post-mortem
     cache.close()
 
 
-def test_file_corrupted_while_open_is_rebuilt(cache, plan, capsys):
+def test_file_corrupted_while_open_is_rebuilt(cache, plan, caplog):
     writer(cache).write(FakeLLM(), plan.measure(7), "", {7})
     cache.close()
     cache.path.write_bytes(b"garbage" * 3000)
     got = writer(cache).write(FakeLLM(), plan.measure(8), "", {8})
     assert got.source == "model" and cache.enabled
-    assert capsys.readouterr().err
+    assert caplog.records  # the notice was logged
 
 
-def test_unusable_location_answers_without_cache(tmp_path, plan, capsys):
+def test_unusable_location_answers_without_cache(tmp_path, plan, caplog):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     cache = SentenceCache(blocker / "sentences.sqlite3")
     got = writer(cache).write(FakeLLM(), plan.measure(7), "", {7})
     assert got.source == "model" and not got.cached and not cache.enabled
-    assert "answering without it" in capsys.readouterr().err
+    assert "answering without it" in caplog.text
 
 
 # ---------------------------------------------------------------- focus and warming

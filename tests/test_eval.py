@@ -17,6 +17,7 @@ from eval.run import (
     check_thresholds,
     compare,
     evaluate,
+    load_floors,
     load_questions,
     write,
 )
@@ -49,6 +50,14 @@ def test_set_size_ids_and_fields(questions):
             assert turn["role"] in ("user", "assistant") and turn["content"]
         if q.get("expect_abstain"):
             assert q["expected_measures"] == []
+
+
+def test_split_reproduces_the_committed_split(questions):
+    """``eval split`` run again gives every question the split it has in the file: 154 dev, 100 test."""
+    from eval.split import assign
+
+    assert assign(questions) == {q["id"]: q["split"] for q in questions}
+    assert Counter(q["split"] for q in questions) == {"dev": 154, "test": 100}
 
 
 def test_coverage(questions):
@@ -130,13 +139,37 @@ def test_compare_lists_regressions():
     assert [e["id"] for e in diff["regressed"]] == ["a"] and diff["improved"] == []
 
 
-def test_threshold_check_fails_below_floor():
-    floors = json.loads(THRESHOLDS.read_text())["retrieval-only"]
+def test_threshold_check_fails_below_floor_and_reports_a_missing_metric():
+    floors = load_floors("retrieval-only")
     summary = {m: 1.0 for m in floors} | {"false_abstention_rate": 0.0}
     result = {"mode": "retrieval-only", "ours": {"summary": summary}}
     assert check_thresholds(result) == []
     result["ours"]["summary"] = summary | {"strict_accuracy": floors["strict_accuracy"] - 0.01}
     assert check_thresholds(result) and "strict_accuracy" in check_thresholds(result)[0]
+    result["ours"]["summary"] = summary | {"citation_recall": None}
+    assert check_thresholds(result) == [f"citation_recall missing (floor {floors['citation_recall']})"]
+
+
+def test_old_flat_thresholds_still_read(tmp_path):
+    flat = tmp_path / "thresholds.json"
+    flat.write_text(json.dumps({"retrieval-only": {"strict_accuracy": 0.9}}))
+    assert load_floors("retrieval-only", flat) == {"strict_accuracy": 0.9}
+
+
+@pytest.mark.parametrize("name", [k for k in json.loads(THRESHOLDS.read_text()) if not k.startswith("_")])
+def test_every_floor_keeps_a_margin_of_two_questions(name):
+    """A floor at the measured figure turns CI red for one question; each keeps 2 questions below it."""
+    block = json.loads(THRESHOLDS.read_text())[name]
+    n = block.get("_questions") or block["_paraphrases"]
+    for metric, entry in block.items():
+        if metric.startswith("_") or entry.get("invariant"):
+            continue
+        if metric == "invariant_bases":
+            assert entry["floor"] <= entry["measured"] - 2, entry
+            continue
+        per = block.get("_answerable", n) if metric.endswith("_rate") else n
+        margin = entry["floor"] - entry["measured"] if metric.endswith("_rate") else entry["measured"] - entry["floor"]
+        assert margin >= 2 / per - 1e-9, (name, metric, entry)
 
 
 @pytest.mark.slow

@@ -43,8 +43,8 @@ def test_history_conversion():
     assert ui.cited_numbers("a [[32]](#m-32) b [33] c [32]") == [32, 33]
 
 
-def test_footer():
-    assert "llamacpp/smollm2" in ui.footer("llamacpp/smollm2", "abc", 90)
-    assert "**" not in ui.footer("fake/echo", "abc", 90)
+def test_footer_adds_a_notice_in_bold_only_when_degraded():
+    plain = ui.footer("fake/echo", "abc", 90)
+    assert "**" not in plain and "verbatim" in plain
     degraded = ui.footer("fake/echo", "abc", 90, "sentence cache read-only (disk full): new ones are written live")
-    assert degraded.endswith("· **sentence cache read-only (disk full): new ones are written live**")
+    assert degraded == plain + " · **sentence cache read-only (disk full): new ones are written live**"

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-from enum import StrEnum
 
 import pytest
 
 from assistant.answer import Assistant
 from assistant.llm import FakeLLM
 from assistant.retrieve import Abstain, Retriever, Route
-from assistant.understand.query import MatchHow, Role
-from assistant.understand.routes import Route as Intent
+from eval.run import load_floors
 from index.config import REPO_ROOT, Settings
 
 MOHRSS = "Ministry of Human Resources and Social Security"
@@ -27,12 +25,6 @@ def retriever(real_index_dir):
 
 def agency_set(plan, name, lead=False):
     return [m.number for m in plan.measures if name in m.agencies and (not lead or m.lead_agency == name)]
-
-
-def test_codes_are_str_enums():
-    for enum in (Intent, MatchHow, Role, Route, Abstain):
-        assert issubclass(enum, StrEnum)
-    assert Route.AGENCY == "agency"  # JSON keeps the published strings
 
 
 def test_ask_json_carries_the_parsed_query(retriever):
@@ -161,8 +153,10 @@ def test_paraphrases_give_the_same_citation_set(retriever):
         invariant_bases += sum(got) >= 4
         same, total = same + sum(got), total + len(got)
         broken += [p["text"] for p, ok in zip(b["paraphrases"], got, strict=True) if not ok]
-    # Floors at the measured values (44 bases, 227/261 = 0.870): a change that breaks invariance fails here.
-    assert invariant_bases >= 44 and same / total >= 0.865, (invariant_bases, same, total, broken[:10])
+    # Floors in eval/thresholds.json keep 2 bases / 2 paraphrases below the measured 45 bases, 229/261.
+    floors = load_floors("paraphrases")
+    assert invariant_bases >= floors["invariant_bases"], (invariant_bases, broken[:10])
+    assert same / total >= floors["same_share"], (same, total, broken[:10])
 
 
 # One question of each class end to end through the real embedded model (SmolLM2): the model writes
