@@ -7,8 +7,15 @@ import shutil
 import pytest
 
 from index.build import IndexBuildError, build, client, info
-from index.chunk import agency_key, documents, expansion_documents, load_expansions
-from index.config import DEFAULT_SOURCE, Settings
+from index.chunk import (
+    agency_key,
+    clause_documents,
+    documents,
+    expansion_documents,
+    load_clause_expansions,
+    load_expansions,
+)
+from index.config import DEFAULT_CLAUSE_EXPANSIONS, DEFAULT_SOURCE, Settings
 from tests.conftest import FakeEmbeddings
 
 
@@ -30,9 +37,21 @@ def test_documents_one_per_measure(plan, registry):
     assert all(isinstance(v, (str, int, float, bool)) for d in docs for v in d.metadata.values())
 
 
+def test_clause_documents_are_exact_clauses_with_their_measure(plan):
+    docs = clause_documents(plan, load_clause_expansions(DEFAULT_CLAUSE_EXPANSIONS))
+    clauses = [d for d in docs if d.metadata["kind"] == "clause"]
+    assert {d.metadata["number"] for d in clauses} == set(range(1, 91))
+    assert all(d.page_content in plan.measure(d.metadata["number"]).text for d in clauses)
+    paraphrased = {
+        (d.metadata["number"], d.metadata["clause"]) for d in docs if d.metadata["kind"] == "clause_expansion"
+    }
+    assert paraphrased == {(d.metadata["number"], d.metadata["clause"]) for d in clauses}  # every clause has words
+
+
 def test_build_filter_noop_and_rebuild(settings, registry, tmp_path):
     first = build(settings, embedder=FakeEmbeddings(), quiet=True)
     docs = 99 + len(expansion_documents(first.plan, load_expansions(settings.expansions)))  # + doc2query expansions
+    docs += len(clause_documents(first.plan, load_clause_expansions(settings.clause_expansions)))  # + clauses
     assert first.built and first.documents == docs
     collection = client(settings).get_collection("plan")
     got = collection.get(where={agency_key(registry, "General Administration of Customs"): True})

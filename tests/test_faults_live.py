@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -183,7 +184,7 @@ def test_read_only_data_dir_and_corrupt_index(tmp_path, real_index_dir):
             topic, agency = ask_all(url, [(TOPIC, []), (AGENCY, [])])
             assert cited(topic) == [7] and cited(agency) == [32, 33]
             text = log.read_text()
-            assert "rebuilding it beside the old one" in text and "Indexed 478 documents" in text
+            assert "rebuilding it beside the old one" in text and re.search(r"Indexed \d+ documents", text)
             assert "Sentence cache" in text and "answering without it" in text
             no_traceback(log)
             env = {
