@@ -12,11 +12,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from assistant import prompts
+from assistant import nearby, prompts
 from assistant.checks import GROUNDED, check_sentence, extractive_sentence, groundedness, guard_citations  # noqa: F401
 from assistant.llm import LLM, BackendError
 from assistant.normalize import normalize_text
 from assistant.render import Renderer
+from assistant.render_zh import ChineseRenderer
 from assistant.retrieve import Abstain, Hit, Retriever
 from assistant.sentences import SentenceWriter, focus_for, measure_messages
 from index.config import Settings
@@ -56,6 +57,7 @@ class Answer:
     backend: str = ""
     id: str | None = None
     query: dict | None = None  # the parsed question (assistant/query.py), for debugging misroutes
+    filters: str = ""  # the retriever's "Filtered: …" note when the chat's filters narrowed the answer
 
     def to_json(self) -> dict:
         return {
@@ -69,6 +71,7 @@ class Answer:
             "notice": self.notice,
             "backend": self.backend,
             "query": self.query,
+            "filters": self.filters,
         }
 
 
@@ -125,6 +128,7 @@ class Assistant:
         self.writer = writer or SentenceWriter()  # no cache unless given one: every sentence live
         self.warmer = None
         self.render = Renderer(retriever.plan, retriever.registry)
+        self.render_zh = ChineseRenderer(retriever.plan, retriever.registry)  # for questions asked in Chinese
 
     @classmethod
     def open(cls, settings: Settings | None = None, llm: LLM | str | None = None) -> Assistant:
@@ -184,8 +188,10 @@ class Assistant:
             yield self._done(question, parts, [], True, result, timings, t0, first, notice)
             return
         pointing = False  # the blocks below are pointers to other agencies' measures, not the answer
+        # the asker's language: Chinese first lines, counts, abstentions and notices; quotes stay verbatim
+        render = self.render_zh if result.query is not None and result.query.language == "zh" else self.render
         if result.ask == "yes_no" and result.yes is False:  # "No", then where the plan does cover it
-            yield emit(self.render.lead_line(result) + "\n")
+            yield emit(render.lead_line(result) + "\n")
             if not (result.abstain == Abstain.NO_TOPIC and result.pointers):
                 abstained = result.abstain == Abstain.OUT_OF_SCOPE and not result.agencies
                 yield self._done(question, parts, [], abstained, result, timings, t0, first, notice)
@@ -193,18 +199,18 @@ class Assistant:
             result.hits = result.pointers
             pointing = True
         elif result.abstain == Abstain.NO_TOPIC and result.pointers:  # not a bare abstention: point elsewhere
-            yield emit(self.render.abstain_text(result) + " " + prompts.POINTERS + "\n")
+            yield emit(render.abstain_text(result) + " " + render.pointers_line() + "\n")
             result.hits = result.pointers  # a list question's answer: the measures that do concern it
         elif result.abstain:
-            yield emit(self.render.abstain_text(result))
+            yield emit(render.abstain_text(result) + self._offer(result, question, history, render))
             yield self._done(question, parts, [], True, result, timings, t0, first, notice)
             return
         elif result.route == "document":
-            yield emit(self.render.document_text(result))
+            yield emit(render.document_text(result))
             yield self._done(question, parts, [], False, result, timings, t0, first, notice)
             return
         else:
-            yield emit(self.render.lead_line(result) + "\n")
+            yield emit(render.lead_line(result) + "\n")
         citations: list[Citation] = []
         allowed = set(result.numbers)
         gen_s, calls, backend_error = 0.0, 0, ""
@@ -233,7 +239,7 @@ class Assistant:
                     calls += 1
                 gen_s += time.perf_counter() - g0
             if backend_error and not notice:
-                notice = prompts.BACKEND_FAILED.format(backend=self.llm.name, error=backend_error[:160])
+                notice = render.notice("BACKEND_FAILED", backend=self.llm.name, error=backend_error[:160])
                 yield emit(f"\n*{notice}*\n")
             sentence = sentence or extractive_sentence(m)
             role = f" *({hit.role})*" if hit.role else ""
@@ -247,6 +253,23 @@ class Assistant:
         yield self._done(question, parts, citations, False, result, timings, t0, first, notice)
 
     # ------------------------------------------------------------ pieces
+
+    def _offer(self, result, question: str, history, render: Renderer) -> str:
+        """After a bare refusal: the closest measures (with real evidence), this plan's measures on another
+        year's question, or what to try instead; "" for refusals that need nothing more."""
+        if result.abstain == Abstain.OUT_OF_SCOPE:
+            near = nearby.closest(result, self.retriever.calibration)
+            if near:
+                return "\n\n" + render.closest_line(result.topic or question, near)
+            return "\n\n" + render.try_instead()
+        if result.abstain == Abstain.OTHER_YEAR:
+            again = self.retriever.retrieve(nearby.without_year(question), history)
+            if again.hits and not again.abstain and again.route not in ("other_year", "empty"):
+                return "\n\n" + render.this_year_line(again.numbers[:6])
+            return "\n\n" + render.try_instead()
+        if result.abstain == Abstain.UNKNOWN_AGENCY:
+            return "\n\n" + render.try_instead()
+        return ""
 
     def _messages(self, m: Measure, focus: str = "") -> list[dict]:
         return measure_messages(m, focus)  # (measure, focus) only, so the reply can be cached
@@ -264,5 +287,6 @@ class Assistant:
             notice=notice,
             backend=self.llm.name if self.llm else "none",
             query=result.query.to_json() if result.query else None,
+            filters=next((n for n in result.notes if n.startswith("Filtered")), ""),
         )
         return Event("done", answer=answer)

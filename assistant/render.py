@@ -225,11 +225,37 @@ class Renderer:
         if reason == Abstain.NO_PREVIOUS:
             return prompts.NO_PREVIOUS
         if reason == Abstain.FILTERED:
-            return prompts.FILTERED.format(where=r.detail or "nowhere")
+            return prompts.FILTERED.format(inside=self.filtered_inside(r), where=r.detail or "nowhere")
         if reason == Abstain.NONE_MATCH:
             where = f" Its measures: {r.detail}." if r.detail else ""
             return f"None: no measure {self.selection(r)}.{where}"
         return prompts.ABSTAIN
+
+    def filtered_inside(self, r: Retrieval) -> str:
+        """What the chat's filters leave: ``"0 for Ministry of Agriculture (MOA) in section V"``."""
+        chosen = [c for c in (r.query.constraints if r.query else []) if c.text == "filter"]
+        parts = [f"for {self.label(str(c.value))}" for c in chosen if c.kind == Kind.AGENCY]
+        parts += [f"in section {c.value}" for c in chosen if c.kind == Kind.SECTION]
+        return prompts.FILTERED_INSIDE.format(where=" ".join(parts) or "there")
+
+    # ------------------------------------------------------------ words around answers (English; see render_zh)
+
+    def notice(self, key: str, **values) -> str:
+        """A notice from its template in ``prompts`` (``"BACKEND_FAILED"``, ``"TRUNCATED"``)."""
+        return getattr(prompts, key).format(**values)
+
+    def pointers_line(self) -> str:
+        return prompts.POINTERS
+
+    def closest_line(self, topic: str, numbers: list[int]) -> str:
+        return prompts.CLOSEST.format(topic=topic, measures=", ".join(f"measure {n}" for n in numbers))
+
+    def try_instead(self) -> str:
+        return prompts.TRY_INSTEAD
+
+    def this_year_line(self, numbers: list[int]) -> str:
+        measures = ", ".join(f"measure {n}" for n in numbers)
+        return prompts.THIS_YEAR.format(plan_year=self.plan.header.year, measures=measures)
 
     def document_text(self, r: Retrieval) -> str:
         lines = list(r.facts)

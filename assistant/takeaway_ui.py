@@ -148,13 +148,18 @@ class Turn:
     question: str
     answer: str
     citations: tuple[CitedMeasure, ...]
+    filters: str = ""  # "Filtered: Ministry of Agriculture (MOA) · Section V: …" when the chat's filters were on
 
 
-def conversation_turns(chat: list, plan: Plan) -> list[Turn]:
-    """The chat's user/assistant messages as turns; citations are the ``[n]`` in each answer."""
+_FILTER_LINE = re.compile(r"^🔎 `(Filtered: [^`]*)`\s*")
+
+
+def conversation_turns(chat: list, plan: Plan, memory: dict | None = None) -> list[Turn]:
+    """The chat's user/assistant messages as turns; citations are the ``[n]`` in each answer, filters
+    what the chat's state (``memory``: message position -> {"filters", …}) or the answer's chip line says."""
     turns: list[Turn] = []
     question = ""
-    for message in chat or []:
+    for i, message in enumerate(chat or []):
         role = message.get("role") if isinstance(message, dict) else None
         text = message_text(message.get("content")) if role else ""
         if role == "user":
@@ -163,13 +168,17 @@ def conversation_turns(chat: list, plan: Plan) -> list[Turn]:
             question = text.strip()
         elif role == "assistant":
             answer = plain_answer(text)
+            kept = (memory or {}).get(i) or (memory or {}).get(str(i)) or {}
+            chip = _FILTER_LINE.match(answer)
+            filters = kept.get("filters") or (chip.group(1) if chip else "")
+            answer = _FILTER_LINE.sub("", answer)
             cited = [n for n in cited_numbers(answer) if 1 <= n <= len(plan.measures)]
             citations = tuple(
                 CitedMeasure(n, m.section, m.lead_agency or "", (*m.agencies[1:], *m.other_parties), m.text)
                 for n in cited
                 for m in [plan.measure(n)]
             )
-            turns.append(Turn(question, answer, citations))
+            turns.append(Turn(question, answer, citations, filters))
             question = ""
     if question:
         turns.append(Turn(question, "", ()))
@@ -189,7 +198,9 @@ def conversation_markdown(turns: list[Turn], plan: Plan, version: str = "", gene
     """The conversation as Markdown: each question, its answer, then every citation with its quote."""
     lines = [f"# {_title(plan)}", "", _stamp(plan, version, generated), ""]
     for i, t in enumerate(turns, 1):
-        lines += [f"## Question {i}: {t.question}", "", t.answer or "*(no answer)*", ""]
+        lines += [f"## Question {i}: {t.question}", ""]
+        lines += [f"*{t.filters}*" if t.filters else "*No filters.*", ""]
+        lines += [t.answer or "*(no answer)*", ""]
         if t.citations:
             lines += [f"### Citations ({len(t.citations)})", ""]
             for c in t.citations:
@@ -212,6 +223,7 @@ def conversation_docx(turns: list[Turn], plan: Plan, version: str = "", generate
     doc.add_paragraph(_stamp(plan, version, generated))
     for i, t in enumerate(turns, 1):
         doc.add_heading(f"Question {i}: {t.question}", level=1)
+        doc.add_paragraph(t.filters or "No filters.")
         for line in (t.answer or "(no answer)").splitlines():
             line = line.strip()
             if line.startswith(">"):
@@ -230,10 +242,10 @@ def conversation_docx(turns: list[Turn], plan: Plan, version: str = "", generate
 
 
 def conversation_files(
-    chat: list, plan: Plan, version: str, root: Path, generated: dt.date | None = None
+    chat: list, plan: Plan, version: str, root: Path, generated: dt.date | None = None, memory: dict | None = None
 ) -> tuple[Path, Path] | None:
     """Write the chat as ``conversation.md`` and ``conversation.docx`` under ``root``; None for an empty chat."""
-    turns = conversation_turns(chat, plan)
+    turns = conversation_turns(chat, plan, memory)
     if not turns:
         return None
     md = conversation_markdown(turns, plan, version, generated).encode()
@@ -336,12 +348,13 @@ def add_who_does_what_tab(plan: Plan, registry: Registry, version: str) -> None:
         table.select(pick_cell, None, [agency, section], api_visibility="private")
 
 
-def add_conversation_export(chatbot, plan: Plan, version: str) -> None:
-    """Add "Export conversation" (Markdown, DOCX) buttons that always hold the current chat."""
+def add_conversation_export(chatbot, plan: Plan, version: str, memory=None) -> None:
+    """Add "Export conversation" (Markdown, DOCX) buttons that always hold the current chat (and, from the
+    chat's state ``memory``, the filters each answer was given)."""
     import gradio as gr
 
-    def refresh(chat: list):
-        files = conversation_files(chat, plan, version, _export_root())
+    def refresh(chat: list, kept: dict | None = None):
+        files = conversation_files(chat, plan, version, _export_root(), memory=kept)
         if files is None:
             return gr.update(value=None, interactive=False), gr.update(value=None, interactive=False)
         return gr.update(value=str(files[0]), interactive=True), gr.update(value=str(files[1]), interactive=True)
@@ -351,5 +364,10 @@ def add_conversation_export(chatbot, plan: Plan, version: str) -> None:
         docx = gr.DownloadButton("Export conversation (DOCX)", interactive=False, elem_id="export-docx", size="sm")
     # "always_last": a streamed answer changes the chat many times; only the latest state is exported.
     chatbot.change(
-        refresh, chatbot, [md, docx], trigger_mode="always_last", show_progress="hidden", api_visibility="private"
+        refresh,
+        [chatbot, memory] if memory is not None else chatbot,
+        [md, docx],
+        trigger_mode="always_last",
+        show_progress="hidden",
+        api_visibility="private",
     )
