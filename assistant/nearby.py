@@ -34,5 +34,5 @@ def closest(r: Retrieval, calibration: Calibration) -> list[int]:
 
 def without_year(question: str) -> str:
     """The question with its year taken out: ``"What does the 2015 plan say about patents?"`` ->
-    ``"What does the plan say about patents?"``."""
+    ``"Anything on patents?"``."""
     return " ".join(_YEAR.sub(" ", question).split())

@@ -48,7 +48,7 @@ BACKEND_FAILED = (
 CLOSEST = "Closest, but not about “{topic}”: {measures}."
 THIS_YEAR = "This is the {plan_year} plan; its measures on it are: {measures}."
 TRY_INSTEAD = (
-    "Try an agency (“What must Customs do?”), a measure number (“What does measure 7 say?”) or the plan's own "
+    "Try an agency (“What must Customs do?”), a measure number (“Show me measure 7”) or the plan's own "
     "words; the “Read the plan” tab searches every measure."
 )
 FILTERED_INSIDE = "0 {where}"  # "0 in section V", "0 for Ministry of Agriculture (MOA) in section V"
