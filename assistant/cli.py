@@ -161,8 +161,13 @@ def explain(
     q = r.query
     print(f"question   {question}")
     print(f"intent     {q.intent}    route {r.route}    language {q.language}    history used {q.history_used}")
+    print(f"asks for   {q.ask}" + (f" ({q.rank})" if q.rank else "") + (f", fact {q.fact}" if q.fact else ""))
+    if q.edit:
+        print(f"follow-up  {q.edit}")
     for c in q.constraints:
-        print(f"constraint {c.describe()}")
+        print(f"constraint {c.describe()}    [{'include' if c.include else 'exclude'}]")
+    for step in r.steps:
+        print(f"step       {step}")
     for key in ("agencies", "measures", "out_of_range", "section", "role", "rank", "topic", "topic_terms"):
         value = getattr(q, key)
         if value:
@@ -179,7 +184,9 @@ def explain(
         for s in r.scores:
             rel = cal.alpha * s["dense"] + (1 - cal.alpha) * s["bm25"]
             mark = "kept" if s["measure"] in r.numbers else "cut"
-            print(f"  [{s['measure']:>2}] dense {s['dense']:.3f}  bm25 {s['bm25']:.3f}  relevance {rel:.3f}  {mark}")
+            clause = f"  clause {s['clause']}: “{s['clause_text']}”" if "clause" in s else ""
+            row = f"  [{s['measure']:>2}] dense {s['dense']:.3f}  bm25 {s['bm25']:.3f}  relevance {rel:.3f}  {mark}"
+            print(row + clause)
     if r.abstain:
         print(f"abstained  {r.abstain}" + (f" ({r.detail})" if r.detail else ""))
     print(f"answer set {r.numbers}" + (f"   count {r.count}" if r.count is not None else ""))

@@ -66,15 +66,15 @@ class ChineseRenderer(Renderer):
         label = self.label(r.agencies[0]) if r.agencies else ""
         leads = sum(h.role == Role.LEAD for h in r.hits)
         one = q is not None and len(self.core(r)) == 1
-        if r.abstain == Abstain.NO_TOPIC:
-            return ""
         if r.ask == Ask.YES_NO:
             return ZH["yes"].format(n=n, scope=self.selection(r)) if r.yes else self.no_line(r)
+        if r.abstain == Abstain.NO_TOPIC:
+            return ""
         if r.ask in (Ask.COMPARE, Ask.WHO, Ask.PARTNERS, Ask.RANK_SECTIONS) or r.route in (
             Route.SUPERLATIVE,
             Route.WHO_LEADS,
         ):  # tables and rankings: numbers and names carry them; the English line follows
-            return ZH["list"].format(n=n, scope="") + "\n\n" + super().lead_line(r)
+            return ZH["list"].format(n=n, scope="") + "\n\n" + super()._lead(r)
         if r.route == Route.LOOKUP:
             if n == 1:
                 m = r.hits[0].measure

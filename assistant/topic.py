@@ -46,6 +46,7 @@ class Calibration:
     generic_df: float = 0.2  # a stem in more than this share of measures is too common to make a topic
     section_theme_threshold: float = 0.45  # embedding similarity for a section named by its theme
     literal_margin: float = 0.1  # a literal match of every specific word needs this much less dense evidence
+    keep_floor: float = 1.0  # a measure this relevant on its own evidence is kept whatever the best scored
     clause_weight: float = 1.0  # a clause's evidence counts this much beside the whole measure's (fitted on dev)
 
     @classmethod
@@ -102,7 +103,11 @@ def cut(scored: list[Scored], cal: Calibration) -> list[tuple[int, float]]:
     best_dense = max(s.dense for s in scored)
     if math.isnan(best) or (best < cal.floor and best_dense < cal.dense_floor):
         return []
-    keep = [(s.number, s.relevance(cal.alpha)) for s in scored if s.relevance(cal.alpha) >= cal.ratio * best]
+    keep = [
+        (s.number, s.relevance(cal.alpha))
+        for s in scored
+        if s.relevance(cal.alpha) >= min(cal.ratio * best, cal.keep_floor)
+    ]
     return keep[: cal.max_hits]
 
 

@@ -118,7 +118,7 @@ def test_a_question_that_stands_on_its_own_is_not_rewritten(retriever, question)
 
 # Classes 5-8: everyday words, typos, Chinese, near misses.
 def test_everyday_typo_and_chinese_topics(retriever):
-    assert 23 in retriever.retrieve("Will companies be able to borrow money against their patents?").numbers
+    assert retriever.retrieve("Will it take less time to get a patent for green tech?").numbers == [15]
     r = retriever.retrieve("how will trademrak squatting be stopped")
     assert r.query.corrections == {"trademrak": "trademark"} and r.numbers
     assert 23 in retriever.retrieve("关于专利质押融资有什么措施？").numbers
@@ -166,7 +166,7 @@ E2E = [
     ("described", "What does the labour ministry have to do?", None, [16, 78]),
     ("aggregate", "How many measures does the Ministry of Agriculture lead?", None, [8, 20, 48, 65]),
     ("conversation", "Tell me more about the first of those.", CUSTOMS, [32]),
-    ("everyday", "Will companies be able to borrow money against their patents?", None, [20, 23]),
+    ("everyday", "Will it take less time to get a patent for green tech?", None, [15]),
     ("typo", "reviseing the copywright law", None, [27]),
     ("chinese", "商标法的修改", None, [26]),
     ("near_miss", "What does the plan say about artificial intelligence?", None, []),

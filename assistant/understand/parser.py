@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from assistant.conversation import state_from
 from assistant.normalize import normalize_text
-from assistant.text import CJK, HEADS, STOP, Speller, stem, words
+from assistant.text import CJK, STOP, Speller, stem, words
 from assistant.understand import asks, cues, facts, followup, numbers
 from assistant.understand.agencies import AgencyFinder
 from assistant.understand.query import Ask, Constraint, Kind, Query, Role, Stop
@@ -66,9 +66,14 @@ _CUE_WORDS = frozenset(
        "please", "anything", "naming", "otherwise", "takes", "take", "took", "plays", "isn't", "aren't", "don't",
        "doesn't", "delete", "cut", "anywhere", "responsibility", "share", "two", "three", "four",
        "five", "six", "opening", "closing", "first", "last", "each", "both", "either", "but", "i'm", "i'd",
-       "i've", "we're", "whether", "if", "hand", "hands", "say", "involved", "named", "lead"}
+       "i've", "we're", "whether", "if", "hand", "hands", "say", "involved", "named", "lead", "touch", "touches",
+       "tackle", "tackles", "address", "addresses", "deal", "deals", "plan's"}
 )  # fmt: skip
-_ORG_HEADS = HEADS | {"council"}
+# Organisation words that never carry a topic (a body the question names is claimed by the agency
+# extractor; "courts" or "judges" left over from a description read as a topic stay in the topic).
+_ORG_HEADS = frozenset({"ministry", "ministries", "office", "offices", "administration", "commission", "bureau",
+                        "department", "departments", "agency", "agencies", "body", "bodies", "council", "regulator",
+                        "authority", "organ", "unit", "team", "folks", "guys", "people"})  # fmt: skip
 
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:
