@@ -197,3 +197,14 @@ def test_full_eval_with_embedded_model_meets_floors(real_settings):
     # Whatever the model wrote, every citation in an answer's text was retrieved and quoted.
     assert result["ours"]["summary"]["quote_faithfulness"] == 1.0
     assert all(re.fullmatch(r"[\w-]+", r["id"]) for r in result["ours"]["rows"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["blind14", "topics-test"])
+def test_blind_sets_meet_their_floors(real_settings, name):
+    """The sets written blind for issues 14 and 15 (read per class only) stay above their floors."""
+    from eval.run import SETS
+
+    path, split = SETS[name]
+    result = evaluate(path, retrieval_only=True, baseline=False, settings=real_settings, progress=False, split=split)
+    assert check_thresholds(result, floors_for=f"{name}/retrieval-only") == [], result["ours"]["summary"]
