@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import date
 
 from assistant.conversation import state_from
 from assistant.normalize import normalize_text
@@ -28,6 +29,14 @@ from index.parse import Plan
 _REFORM = re.compile(
     r"\b(?:absorb\w*|merg\w*|renam\w*|reform\w*|restructur\w*|reorgani[sz]\w*|became|become|took over|"
     r"successor\w*|predecessor\w*|today|nowadays|currently|now called|these days)\b",
+    re.I,
+)
+_RELATIVE = {"this": 0, "current": 0, "next": 1, "coming": 1, "following": 1, "last": -1, "previous": -1}
+_OTHER_PLAN = re.compile(
+    r"\b(?P<when>this|next|coming|following|last|previous)\s+year'?s\s+(?:promotion\s+|action\s+|implementation\s+)?"
+    r"(?:plan|circular|version|edition)\b"
+    r"|\b(?:a|another|the)\s+(?:different|later|newer|newest|latest|updated|subsequent|follow-up|next)\s+"
+    r"(?:promotion\s+|action\s+|implementation\s+)?(?:plan|circular|version|edition)\b",
     re.I,
 )
 _YEAR = re.compile(r"(?<![\[\d])\b(19[5-9]\d|20[0-4]\d)\b(?!\])")
@@ -148,6 +157,8 @@ class QueryParser:
             self._position(nums, constraints)
 
         years = [y for y in _YEAR.findall(text) if y != self.year]
+        if not years and (m := _OTHER_PLAN.search(text)):  # "this year's plan" (2026), "a later plan"
+            years = [m.group("when") and str(date.today().year + _RELATIVE[m.group("when").lower()]) or "another year"]
         if _REFORM.search(text) or found.successors:
             years = []  # "the body it took over in 2016": the year of a reform, not of a plan
         q.year = years[0] if years else None
