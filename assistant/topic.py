@@ -167,7 +167,18 @@ class TopicScorer:
     def literal(self, number: int, topic_terms: list[str]) -> bool:
         """The measure's own text uses every specific topic stem of the question."""
         spec = self.specific(topic_terms)
-        return bool(spec) and set(spec) <= self._text_terms[number - 1]
+        return bool(spec) and all(self._uses(number, t) for t in spec)
+
+    def _uses(self, number: int, stem_: str) -> bool:
+        """The measure's text has the stem, or a word of the same root: Snowball gives "regist" for
+        "registering" but "registr" for "registration", so a shared prefix of 5+ letters counts."""
+        text = self._text_terms[number - 1]
+        return stem_ in text or (
+            len(stem_) >= 5 and any(t.startswith(stem_) or stem_.startswith(t) for t in text if len(t) >= 5)
+        )
+
+    def _shares(self, number: int, stems: set[str]) -> bool:
+        return any(self._uses(number, t) for t in stems)
 
     def covered(self, topic: str, topic_terms: list[str], scored: list[Scored]) -> bool:
         """False when the question's own words are not the plan's (a topic the plan never mentions)
@@ -204,7 +215,7 @@ class TopicScorer:
         whose own text uses a specific topic word (the set was already on a subject)."""
         scored = self.score(text, within)
         spec = set(self.specific(topic_terms))
-        numbers = {n for n, _ in cut(scored, self.calibration)} | {n for n in within if spec & self._text_terms[n - 1]}
+        numbers = {n for n, _ in cut(scored, self.calibration)} | {n for n in within if self._shares(n, spec)}
         return TopicResult(
             numbers=sorted(numbers),
             evidence=[s.evidence() for s in scored[:8]],
@@ -233,7 +244,7 @@ class TopicScorer:
         keep = [
             s
             for s in mine
-            if (s.relevance(cal.alpha) >= cal.floor and spec & self._text_terms[s.number - 1])
+            if (s.relevance(cal.alpha) >= cal.floor and self._shares(s.number, spec))
             or self.literal(s.number, topic_terms)
         ]
         result = TopicResult(evidence=[s.evidence() for s in mine[:8]], real=confident)

@@ -90,7 +90,7 @@ DESCRIPTIONS: dict[Field, re.Pattern] = {
     ),
     Field.PRINCIPLE: re.compile(
         r"\bprinciples?\b|\bguiding\b|\bguideline\b|\bmotto\b|\bslogan\b|\bwatchwords?\b|\bphilosophy\b|"
-        r"\bapproach\b.*\bplan\b|指导|原则",
+        r"\bapproach\b.*\bplan\b|指导原则是什么|遵循什么原则",
         re.I,
     ),
     Field.IMPLEMENTS: re.compile(
