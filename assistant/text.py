@@ -66,6 +66,12 @@ def cited(text: str) -> list[int]:
     return list(dict.fromkeys(int(n) for n in CITATION.findall(text)))
 
 
+def word_spans(text: str) -> list[tuple[str, int, int]]:
+    """The tokens of :func:`words` with their offsets in ``text``: ``"the IT office" -> [("the", 0, 3), ...]``.
+    Lower-casing keeps offsets, so callers can look at the original spelling (``"IT"`` in capitals)."""
+    return [(m.group(0).removesuffix("'s").rstrip("'"), m.start(), m.end()) for m in _WORD.finditer(text.lower())]
+
+
 def words(text: str) -> list[str]:
     """Lower-case word tokens: ``"Customs' IPR-filing" -> ["customs'", "ipr", "filing"]``."""
     return [w.removesuffix("'s").rstrip("'") for w in _WORD.findall(text.lower())]

@@ -85,7 +85,7 @@ LEAD_ZH = ("牵头", "主导", "负责")
 # Named but not leading: "not as the lead", "someone else leads", "only supports", "co-responsible".
 CO = re.compile(
     r"\b(?:not|n't|never)\s+(?:as\s+|in\s+)?(?:the\s+|a\s+)?"
-    r"(?:lead|leader|leading|first|in charge|heading|primary|main)\b|"
+    r"(?:lead|leader|leading|first(?!\s+(?:sections?|parts?|chapters?))|in charge|heading|primary|main)\b|"
     r"\b(?:apart from|except(?: for)?|other than|excluding|minus|but not|besides)\s+"
     r"(?:the\s+)?(?:ones?|those|measures)\s+"
     r"(?:that\s+)?(?:it|they|he|she)\s+(?:leads?|heads?)\b|"
@@ -93,7 +93,8 @@ CO = re.compile(
     r"(?:lead|leading|head|heading|be(?:ing)? in charge)\b|"
     r"\b(?:someone|somebody|another (?:body|agency|ministry|department)|others?|other (?:bodies|agencies))\s+"
     r"(?:else\s+)?(?:leads?|first|in charge|heads?|in the lead|is listed first|takes? the lead)\b|"
-    r"\b(?:under|below|behind) (?:another|a different|someone else's|other)\b"
+    r"\b(?:(?:works?|working|acts?|acting|operates?|serves?|sits?)\s+)?(?:under|below|behind)\s+"
+    r"(?:another|a different|someone else's|other)\b"
     r"|\banother (?:agency|body|ministry)'s lead\b|"
     r"\bled by (?:someone|somebody|another|others?|a different)\b|\bnon-?lead\b|\bparticipant\b|"
     r"\bbut not (?:as )?(?:the )?lead|\b(?:only |merely |just )?(?:supports?|supporting|assists?|assisting|helps?|"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from functools import cached_property
 
-from assistant.text import FUNCTION_WORDS, HEADS, stem
+from assistant.text import FUNCTION_WORDS, HEADS, stem, word_spans
 from assistant.understand.query import AgencyRef, MatchHow
 from index.agencies import Registry
 
@@ -29,7 +29,6 @@ _VERBS = FUNCTION_WORDS | {
     *("lead", "leads", "leading", "led", "run", "runs", "handle", "handles", "own", "owns", "take", "takes"),
     *("head", "heads", "deliver", "do", "doing", "supposed", "expected"),
 }
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z']*")  # "law-drafting" is two words
 
 
 class Describer:
@@ -55,10 +54,7 @@ class Describer:
     def phrases(self, text: str, taken: list[tuple[int, int]] = ()) -> list[tuple[str, list[str], int, int]]:
         """Organisation-like phrases: (phrase, modifier words, start, end), outside ``taken`` spans."""
         # "IT" in capitals is information technology, not the pronoun
-        tokens = [
-            ("infotech" if m.group(0) == "IT" else m.group(0).lower().removesuffix("'s"), m.start(), m.end())
-            for m in _TOKEN.finditer(text)
-        ]
+        tokens = [("infotech" if text[a:b] == "IT" else w, a, b) for w, a, b in word_spans(text) if w[0].isalpha()]
         out = []
         for i, (tok, start, end) in enumerate(tokens):
             if tok not in HEADS or any(a <= start < b for a, b in taken):

@@ -53,32 +53,8 @@ _THEME_AFTER = re.compile(
     re.I,
 )
 _GENERIC = {"ip", "intellectual", "property", "plan"}
-_THEME_STOP = {
-    "that",
-    "which",
-    "where",
-    "and",
-    "is",
-    "are",
-    "does",
-    "do",
-    "has",
-    "have",
-    "for",
-    "with",
-    "without",
-    "except",
-    "but",
-    "not",
-    "led",
-    "lead",
-    "leads",
-    "involving",
-    "naming",
-    "in",
-    "by",
-    "the",
-}
+# A theme phrase ends at a function word, a role word or an exclusion cue: "the services part that SIPO leads".
+_THEME_STOP = FUNCTION_WORDS | cues.LEAD_WORDS | {"involving", "naming", "without", "except"}
 
 
 @dataclass(frozen=True)
