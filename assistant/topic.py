@@ -21,7 +21,7 @@ from functools import cached_property
 from pathlib import Path
 
 from assistant.text import stem, terms, words
-from index.parse import Measure, Plan
+from index.parse import Plan
 from index.schemas import load_calibration
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
@@ -46,7 +46,6 @@ class Calibration:
     generic_df: float = 0.2  # a stem in more than this share of measures is too common to make a topic
     section_theme_threshold: float = 0.45  # embedding similarity for a section named by its theme
     literal_margin: float = 0.1  # a literal match of every specific word needs this much less dense evidence
-    keep_floor: float = 1.0  # a measure this relevant on its own evidence is kept whatever the best scored
     clause_weight: float = 1.0  # a clause's evidence counts this much beside the whole measure's (fitted on dev)
 
     @classmethod
@@ -103,11 +102,7 @@ def cut(scored: list[Scored], cal: Calibration) -> list[tuple[int, float]]:
     best_dense = max(s.dense for s in scored)
     if math.isnan(best) or (best < cal.floor and best_dense < cal.dense_floor):
         return []
-    keep = [
-        (s.number, s.relevance(cal.alpha))
-        for s in scored
-        if s.relevance(cal.alpha) >= min(cal.ratio * best, cal.keep_floor)
-    ]
+    keep = [(s.number, s.relevance(cal.alpha)) for s in scored if s.relevance(cal.alpha) >= cal.ratio * best]
     return keep[: cal.max_hits]
 
 
@@ -387,6 +382,3 @@ class TopicScorer:
         """multilingual-e5 cosine between a (Chinese) question and each measure, rescaled to MiniLM's range."""
         sims = self._e5.similarities(question)
         return {n: sims[n - 1] for n in numbers}
-
-    def measure(self, number: int) -> Measure:
-        return self.plan.measure(number)
