@@ -117,9 +117,6 @@ class Retriever:
         self.circular = facts.Circular.of(plan)
         self.parser.recall = lambda prev: evaluate(prev, plan, self.topics).numbers
 
-    def expansion_text(self, number: int) -> str:
-        return self.topics.expansion_text(number)
-
     @classmethod
     def open(cls, settings: Settings, quiet: bool = True) -> Retriever:
         """Build the index if needed (progress on stderr), then connect to it."""
