@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from assistant import nearby, prompts
 from assistant.checks import GROUNDED, check_sentence, extractive_sentence, groundedness, guard_citations  # noqa: F401
+from assistant.highlight import Highlighter, Span, dense_clauses, highlight_topic, mark
 from assistant.llm import LLM, BackendError
 from assistant.normalize import normalize_text
 from assistant.render import Renderer
@@ -35,11 +36,14 @@ class Citation:
     lead_agency: str = ""
     source: str = "model"  # "model" or "extractive": who wrote the sentence
     pointer: bool = False  # not an answer: a measure on the topic that the asked agency is not part of
+    highlights: list[Span] = field(default_factory=list)  # the answering clauses: (start, end) in ``quote``
 
     def to_json(self) -> dict:
         out = {"measure": self.measure, "quote": self.quote, "agencies": self.agencies}
         if self.pointer:
             out["pointer"] = True
+        if self.highlights:
+            out["highlights"] = [list(s) for s in self.highlights]
         return out
 
 
@@ -100,13 +104,13 @@ def clean_question(question: str) -> str:
     return " ".join(question.split())
 
 
-def quote_block(hit: Hit) -> str:
-    """The verbatim quote with section and roles, as markdown."""
+def quote_block(hit: Hit, spans: list[Span] | None = None) -> str:
+    """The verbatim quote with section and roles, as markdown; the answering clauses in bold."""
     m = hit.measure
     parties = m.lead_agency or ""
     co = [*m.agencies[1:], *m.other_parties]
     roles = f"Lead: {parties}" + (f"; with {', '.join(co)}" if co else "")
-    return f"> {m.text}\n>\n> — Section {m.section} · {roles}"
+    return f"> {mark(m.text, spans or [])}\n>\n> — Section {m.section} · {roles}"
 
 
 # ---------------------------------------------------------------- the assistant
@@ -128,6 +132,7 @@ class Assistant:
         self.writer = writer or SentenceWriter()  # no cache unless given one: every sentence live
         self.warmer = None
         self.render = Renderer(retriever.plan, retriever.registry)
+        self.highlighter = Highlighter(retriever.plan)
         self.render_zh = ChineseRenderer(retriever.plan, retriever.registry)  # for questions asked in Chinese
 
     @classmethod
@@ -216,6 +221,8 @@ class Assistant:
         gen_s, calls, backend_error = 0.0, 0, ""
         grouped = len(result.hits) > self.settings.max_generated
         section = None
+        topic = highlight_topic(result)
+        dense = dense_clauses(result.scores) if topic else {}
         written = None  # cached sentences are ready at once; misses are written as the answer streams
         if self.llm is not None:
             measures = [h.measure for h in result.hits[: self.settings.max_generated]]
@@ -241,13 +248,14 @@ class Assistant:
             if backend_error and not notice:
                 notice = render.notice("BACKEND_FAILED", backend=self.llm.name, error=backend_error[:160])
                 yield emit(f"\n*{notice}*\n")
+            spans = self.highlighter.spans(m, topic, dense.get(m.number)) if topic else []
             sentence = sentence or extractive_sentence(m)
             role = f" *({hit.role})*" if hit.role else ""
-            yield emit(f"\n**[{m.number}]**{role} {sentence}\n{quote_block(hit)}\n")
+            yield emit(f"\n**[{m.number}]**{role} {sentence}\n{quote_block(hit, spans)}\n")
             timings.setdefault("first_sentence_s", round(time.perf_counter() - t0, 4))
             # The quote is the plan's own text, never the model's.
             citations.append(
-                Citation(m.number, m.text, list(m.agencies), m.section, m.lead_agency or "", source, pointing)
+                Citation(m.number, m.text, list(m.agencies), m.section, m.lead_agency or "", source, pointing, spans)
             )
         timings.update({"generation_s": round(gen_s, 4), "llm_calls": calls})
         yield self._done(question, parts, citations, False, result, timings, t0, first, notice)

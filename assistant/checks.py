@@ -30,13 +30,18 @@ def groundedness(sentence: str, measure: Measure) -> float:
 _LEADING_REF = re.compile(rf"^(?:the\s+)?(?:measures?|item)\s*{CITATION.pattern}\s*", re.I)
 
 
+def first_sentence(raw: str) -> str:
+    """The reply's first line and, of it, the first sentence, with whitespace collapsed."""
+    text = " ".join(raw.split("\n")[0].split())
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z])", text, maxsplit=1)[0]
+
+
 def check_sentence(raw: str, measure: Measure, allowed: set[int]) -> str | None:
     """The model's sentence if usable (cites this measure, grounded, sane), else None.
 
     "The measure [32] requires Customs to improve ..." -> "It requires Customs to improve ... [32]."
     """
-    text = " ".join(raw.split("\n")[0].split())
-    text = re.split(r"(?<=[.!?])\s+(?=[A-Z])", text, maxsplit=1)[0]  # the first sentence only
+    text = first_sentence(raw)
     marker = f"[{measure.number}]"
     text = guard_citations(text, allowed)
     if marker not in text:

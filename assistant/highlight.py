@@ -1,0 +1,103 @@
+"""Highlight stage: which clauses of a measure answer a topic, as exact spans of the plan's text.
+
+A measure is a list of clauses (``index/clauses.py``), often on different subjects; for a question
+with a topic ("anything on geographical indications?", "does Customs do anything on …?") the answer
+marks the clause or clauses that carry it. The choice is deterministic:
+
+1. lexical: the clauses that hold a topic stem ("indications" ~ "indication"), or a word within
+   spelling distance of one ("trademarcs" ~ "trademarks"); the clauses with the most distinct
+   topic stems win, then every other clause needed so that each topic stem the measure has is
+   inside a marked clause;
+2. dense: when no word matches, the clause the topic scorer found closest in meaning (its
+   paraphrases included), if it reported one.
+
+The quote stays verbatim: a span is ``(start, end)`` into ``measure.text`` and :func:`mark` wraps
+substrings without changing them, so removing the markup gives the plan's text back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+
+from assistant.retrieve import Retrieval
+from assistant.text import terms, word_spans
+from assistant.understand.query import Kind
+from index.clauses import Clause, opening_verbs, split_clauses
+from index.parse import Measure, Plan
+
+Span = tuple[int, int]
+SPELLING = 88  # rapidfuzz ratio at which a longer word counts as a misspelling of a topic word
+
+
+class Highlighter:
+    """The clauses of every measure of one plan, and the ones that answer a topic."""
+
+    def __init__(self, plan: Plan):
+        verbs = opening_verbs(m.text for m in plan.measures)
+        self.clauses: dict[int, list[Clause]] = {
+            m.number: split_clauses(m.number, m.text, verbs) for m in plan.measures
+        }
+
+    def spans(self, measure: Measure, topic: str, dense_clause: int | None = None) -> list[Span]:
+        """The answering clauses' spans in ``measure.text``, in text order; [] when none answers."""
+        clauses = self.clauses.get(measure.number) or []
+        wanted = set(terms(topic))
+        if not clauses or not (wanted or dense_clause is not None):
+            return []
+        found = [_matches(c.text, frozenset(wanted)) for c in clauses]
+        chosen: set[int] = set()
+        if any(found):
+            top = max(len(f) for f in found)
+            chosen = {i for i, f in enumerate(found) if len(f) == top}
+            covered = set().union(*(found[i] for i in chosen))
+            for i in sorted(range(len(found)), key=lambda i: -len(found[i])):  # cover the remaining stems
+                if found[i] - covered:
+                    chosen.add(i)
+                    covered |= found[i]
+        elif dense_clause is not None and 0 <= dense_clause < len(clauses):
+            chosen = {dense_clause}
+        return [(clauses[i].start, clauses[i].end) for i in sorted(chosen)]
+
+
+def _matches(clause: str, wanted: frozenset[str]) -> frozenset[str]:
+    """The topic stems a clause holds, exactly or within spelling distance."""
+    have = _stems(clause)
+    exact = wanted & have
+    fuzzy = {
+        w for w in wanted - exact if len(w) >= 5 and any(len(h) >= 5 and fuzz.ratio(w, h) >= SPELLING for h in have)
+    }
+    return frozenset(exact | fuzzy)
+
+
+@lru_cache(maxsize=4096)
+def _stems(text: str) -> frozenset[str]:
+    return frozenset(terms(text))
+
+
+def highlight_topic(r: Retrieval) -> str:
+    """The topic whose clauses an answer marks: the query's topic constraint, "" when it has none."""
+    topics = [c for c in r.query.of(Kind.TOPIC) if c.include] if r.query is not None else []
+    return str(topics[0].value) if topics else ""
+
+
+def dense_clauses(evidence: Iterable[dict]) -> dict[int, int]:
+    """The topic scorer's winning clause per measure, from its evidence rows (``retrieval.scores``)."""
+    return {int(e["measure"]): int(e["clause"]) for e in evidence if e.get("clause") is not None}
+
+
+def mark(text: str, spans: Sequence[Span], before: str = "**", after: str = "**") -> str:
+    """``text`` with each span wrapped: ``mark("ab cd", [(3, 5)]) -> "ab **cd**"``. Spans must not overlap."""
+    out, at = [], 0
+    for start, end in sorted(spans):
+        out += [text[at:start], before, text[start:end], after]
+        at = end
+    out.append(text[at:])
+    return "".join(out)
+
+
+def words_in(text: str, spans: Sequence[Span]) -> list[str]:
+    """The words inside the spans (for tests and explain)."""
+    return [w for w, s, e in word_spans(text) if any(a <= s and e <= b for a, b in spans)]
