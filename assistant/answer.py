@@ -249,7 +249,7 @@ class Assistant:
                 notice = render.notice("BACKEND_FAILED", backend=self.llm.name, error=backend_error[:160])
                 yield emit(f"\n*{notice}*\n")
             spans = self.highlighter.spans(m, topic, dense.get(m.number)) if topic else []
-            sentence = sentence or extractive_sentence(m)
+            sentence = sentence or extractive_sentence(m, spans)
             role = f" *({hit.role})*" if hit.role else ""
             yield emit(f"\n**[{m.number}]**{role} {sentence}\n{quote_block(hit, spans)}\n")
             timings.setdefault("first_sentence_s", round(time.perf_counter() - t0, 4))

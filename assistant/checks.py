@@ -57,9 +57,14 @@ def check_sentence(raw: str, measure: Measure, allowed: set[int]) -> str | None:
     return f"{text} {marker}."
 
 
-def extractive_sentence(measure: Measure) -> str:
-    """A sentence built from the measure itself: lead agency + its first clause."""
-    clause = re.split(r",\s|;\s", measure.text, maxsplit=1)[0].rstrip(".")
+def extractive_sentence(measure: Measure, spans: list[tuple[int, int]] | None = None) -> str:
+    """A sentence built from the measure itself: lead agency + the answering clause (the first
+    highlighted span, ``assistant/highlight.py``) or else its first clause."""
+    if spans:
+        start, end = spans[0]
+        clause = measure.text[start:end].rstrip(".")
+    else:
+        clause = re.split(r",\s|;\s", measure.text, maxsplit=1)[0].rstrip(".")
     if len(clause.split()) < 4:
         clause = measure.text.rstrip(".")
     if clause[:1].isupper() and not clause[1:2].isupper():
