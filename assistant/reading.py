@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from assistant.text import STOP, Speller, stem, words
+from assistant.text import STOP, Speller, stem, word_spans, words
 from index.agencies import Registry
 from index.parse import Measure, Plan
 
 _NUMBER = re.compile(r"^\s*(?:measures?|items?|no\.?|number|#|第)?\s*(\d{1,3})\s*(?:条|项)?\s*[.?!]?\s*$", re.I)
-_TOKEN = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
 
 
 @dataclass(frozen=True)
@@ -112,12 +111,12 @@ def _mark(text: str, terms: tuple[str, ...]) -> str:
     if not terms:
         return html.escape(text)
     out, last = [], 0
-    for m in _TOKEN.finditer(text):
-        out.append(html.escape(text[last : m.start()]))
-        word = m.group(0)
-        hit = stem(word.lower().removesuffix("'s")) in terms
+    for token, start, end in word_spans(text):
+        out.append(html.escape(text[last:start]))
+        word = text[start:end]
+        hit = stem(token) in terms
         out.append(f"<mark>{html.escape(word)}</mark>" if hit else html.escape(word))
-        last = m.end()
+        last = end
     out.append(html.escape(text[last:]))
     return "".join(out)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from assistant.text import words
 from assistant.understand import cues
 from assistant.understand.query import Constraint, Kind, MatchHow, Role
 from index.agencies import Registry
@@ -97,9 +98,9 @@ class AgencyFinder:
             rest = text[m.end :]
         merged = _AND_WORDS.match(rest)
         if merged and len(m.names) == 1:
-            added = {w.lower() for w in re.findall(r"[A-Za-z]+", merged.group(1))}
+            added = set(words(merged.group(1)))
             for succ in self.registry.by_name[m.names[0]].successors:
-                said = {w.lower() for n in (succ.name, *succ.short_names) for w in re.findall(r"[A-Za-z]+", n)}
+                said = {w for n in (succ.name, *succ.short_names) for w in words(n)}
                 if added <= said:
                     end = m.end + merged.end()
                     label = succ.abbreviations[0] if succ.abbreviations else succ.name
@@ -182,8 +183,8 @@ def topic_reading(text: str, start: int, end: int) -> str:
         return "it is what something is done to (a passive verb follows)"
     if _ABOUT_BEFORE.search(text[:start]) and not _DUTY.search(text):
         return "it follows “about/on/how”, with no duty asked"
-    head = re.findall(r"[a-z']+", phrase)
-    if head and head[-1].removesuffix("'s") in _PERSONS and re.match(r"'s\b", text[end:]):
+    head = words(phrase)
+    if head and head[-1] in _PERSONS and re.match(r"'s\b", text[end:]):
         return "a possessive (people's data), not a body"
     if (
         head

@@ -14,10 +14,9 @@ A topic word alone ("patents") is never an agency: without a head noun nothing i
 
 from __future__ import annotations
 
-import re
 from functools import cached_property
 
-from assistant.text import FUNCTION_WORDS, HEADS, stem, word_spans
+from assistant.text import FUNCTION_WORDS, HEADS, stem, word_spans, words
 from assistant.understand.query import AgencyRef, MatchHow
 from index.agencies import Registry
 
@@ -44,7 +43,7 @@ class Describer:
         self._head_roles: dict[str, str] = {}  # a role that is itself a head noun: "prosecutors", "police"
         for a in registry.agencies:
             for role in a.roles:
-                raw = [w for w in re.findall(r"[a-z]+", role.lower()) if w not in FUNCTION_WORDS]
+                raw = [w for w in words(role) if w not in FUNCTION_WORDS]
                 stems = tuple(stem(w) for w in raw if w not in HEADS)
                 if stems:
                     self._roles.append((stems, a.name, frozenset(w for w in raw if w in HEADS)))
@@ -103,7 +102,7 @@ class Describer:
         found: list[tuple[AgencyRef, int, int]] = []
         for phrase, modifiers, start, end in self.phrases(text, taken):
             informative = [w for w in modifiers if w not in _NEUTRAL]
-            head = next((w for w in reversed(re.findall(r"[a-z']+", phrase.lower())) if w in self._head_roles), None)
+            head = next((w for w in reversed(words(phrase)) if w in self._head_roles), None)
             ref = self._lexical(phrase, modifiers) or (self._dense(phrase, informative) if informative else None)
             if ref is None and head:
                 ref = AgencyRef(self._head_roles[head], phrase, MatchHow.DESCRIPTION, 1.0)
@@ -113,7 +112,7 @@ class Describer:
 
     def _lexical(self, phrase: str, modifiers: list[str]) -> AgencyRef | None:
         stems = [stem(w) for w in modifiers]
-        said = set(re.findall(r"[a-z]+", phrase.lower()))
+        said = set(words(phrase))
         best: tuple[float, str] | None = None
         for role, name, heads in self._roles:
             n = len(role) + 0.5 * bool(heads & said)  # "science academy" beats "science" for "the science academy"

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from assistant.text import words
 from index.parse import Plan
 
 
@@ -184,7 +185,7 @@ _MONTHS = [
 
 def date_said(text: str) -> list[str]:
     """Month names and days/years a question states: "issued in May 2012?" -> ["May", "2012"]."""
-    months = [m.capitalize() for m in re.findall(r"[A-Za-z]+", text) if m.lower() in _MONTHS]
+    months = [w.capitalize() for w in words(text) if w in _MONTHS]
     return months + re.findall(r"\b(?:19|20)\d\d\b", text) if months else []
 
 

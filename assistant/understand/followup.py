@@ -21,6 +21,7 @@ import re
 from dataclasses import replace
 
 from assistant.conversation import State
+from assistant.text import words
 from assistant.understand import cues
 from assistant.understand.numbers import Numbers, pick
 from assistant.understand.query import Ask, Constraint, Kind, MatchHow, Query, Rank, Role
@@ -185,7 +186,7 @@ def _role_cue(text: str) -> Role | None:
         return Role.SOLE
     if cues.CO.search(text):
         return Role.CO
-    said = {w.lower() for w in re.findall(r"[A-Za-z][\w-]*", text.replace("MOST", ""))}
+    said = set(words(text.replace("MOST", "")))
     if said & cues.LEAD_WORDS or any(z in text for z in cues.LEAD_ZH[:2]):
         return Role.LEAD
     return None

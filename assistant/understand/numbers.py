@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from assistant.text import words
 from index.parse import Plan
 
 _NUM = r"(\d{1,4})"
@@ -160,7 +161,7 @@ def extract(text: str, plan: Plan) -> Numbers:
             )
         ]
         rest = _BARE.sub(" ", text)
-        terse = len([w for w in re.findall(r"[A-Za-z]{3,}", rest) if w.lower() not in _FILLER]) <= 1
+        terse = len([w for w in words(rest) if len(w) >= 3 and w.isalpha() and w not in _FILLER]) <= 1
         if bare and (_MEASUREISH.search(text) or terse):
             for r in _RANGE.finditer(text):  # "12-14": a range of measures
                 if not _SECTION_BEFORE.search(text[: r.start()]):

@@ -164,7 +164,7 @@ class QueryParser:
         q.year = years[0] if years else None
 
         lead_cue = any(c.role == "lead" for c in found.constraints) or bool(
-            set(w.lower() for w in re.findall(r"[A-Za-z]+", text.replace("MOST", ""))) & cues.LEAD_WORDS
+            set(words(text.replace("MOST", ""))) & cues.LEAD_WORDS
         )
         got = asks.detect(
             text,

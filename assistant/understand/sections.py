@@ -18,7 +18,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from assistant.text import FUNCTION_WORDS, terms
+from assistant.text import FUNCTION_WORDS, terms, words
 from assistant.understand import cues
 from assistant.understand.query import Constraint, Kind
 from index.parse import Plan
@@ -136,7 +136,7 @@ class SectionFinder:
         for m in _THEME_NOUN.finditer(text):
             if any(a <= m.start() < b for a, b in taken) or _IDIOM.search(text[: m.end()]):
                 continue  # "takes part in", "part of": the idiom, not a section
-            before = re.findall(r"[A-Za-z][\w'-]*", text[: m.start()])
+            before = words(text[: m.start()])
             mods: list[str] = []
             for w in reversed(before[-4:]):
                 if w.lower() in FUNCTION_WORDS or w.lower() in ("which", "what", "plan's", "plan"):
