@@ -19,6 +19,8 @@ import Stemmer
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein
 
+from index.tokens import word_spans, words  # noqa: F401  (the one tokeniser, re-exported)
+
 _stemmer = Stemmer.Stemmer("english")
 
 # Function words and the words that every question about the plan uses: they carry no topic.
@@ -53,7 +55,6 @@ HEADS = frozenset(
 )
 
 STOP = FUNCTION_WORDS | frozenset(_PLAN_WORDS.split())
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 CJK = re.compile(r"[\u3400-\u9fff]")
 # A citation: a measure number in square brackets. Three digits, so that an out-of-range "[100]" is seen
 # (and dropped as not retrieved) rather than missed; ``MEASURE_NUMBER`` builds the linked forms.
@@ -64,17 +65,6 @@ CITATION = re.compile(rf"\[{MEASURE_NUMBER}\]")
 def cited(text: str) -> list[int]:
     """Measure numbers cited as ``[n]`` in a text, in order, each once: ``"[32] x [33] [32]" -> [32, 33]``."""
     return list(dict.fromkeys(int(n) for n in CITATION.findall(text)))
-
-
-def word_spans(text: str) -> list[tuple[str, int, int]]:
-    """The tokens of :func:`words` with their offsets in ``text``: ``"the IT office" -> [("the", 0, 3), ...]``.
-    Lower-casing keeps offsets, so callers can look at the original spelling (``"IT"`` in capitals)."""
-    return [(m.group(0).removesuffix("'s").rstrip("'"), m.start(), m.end()) for m in _WORD.finditer(text.lower())]
-
-
-def words(text: str) -> list[str]:
-    """Lower-case word tokens: ``"Customs' IPR-filing" -> ["customs'", "ipr", "filing"]``."""
-    return [w.removesuffix("'s").rstrip("'") for w in _WORD.findall(text.lower())]
 
 
 @lru_cache(maxsize=50_000)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
+from index.tokens import word_spans
+
 
 @dataclass(frozen=True)
 class Successor:
@@ -244,7 +246,7 @@ class Registry:
 
     def _fuzzy_find(self, norm: str, cutoff: float = 0.86) -> list[Mention]:
         """Typo-tolerant match of multi-word aliases against word windows of the question."""
-        words = [(m.group(0), m.start()) for m in re.finditer(r"[\w'-]+", norm)]
+        words = [(norm[s:e], s) for _, s, e in word_spans(norm)]
         candidates: list[tuple[float, int, int, Mention]] = []
         for alias, canonical in self._fuzzy:
             n = alias.count(" ") + 1

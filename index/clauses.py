@@ -19,6 +19,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from index.tokens import words
+
 # General imperative verbs that open a new task inside a measure (plain English, not the plan's wording).
 _GENERAL_VERBS = frozenset(
     [
@@ -123,13 +125,9 @@ def opening_verbs(texts: Iterable[str]) -> frozenset[str]:
     """The verbs the plan's measures open with ("Further improve ..." -> "improve"), plus general ones."""
     verbs = set(_GENERAL_VERBS)
     for text in texts:
-        ws = re.findall(r"[A-Za-z]+", text)[:2]
+        ws = words(text)[:2]
         if ws:
-            verbs.add(
-                (
-                    ws[1] if (ws[0].lower().endswith("ly") or ws[0].lower() == "further") and len(ws) > 1 else ws[0]
-                ).lower()
-            )
+            verbs.add(ws[1] if (ws[0].endswith("ly") or ws[0] == "further") and len(ws) > 1 else ws[0])
     return frozenset(verbs)
 
 
