@@ -118,6 +118,15 @@ def test_readme_configuration_table_is_generated_from_the_settings():
     assert describe() in readme, "regenerate it: python -c 'from index.config import describe; print(describe())'"
 
 
+def test_readme_module_layout_names_every_module():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("Module layout") :]
+    for package in ("assistant", "assistant/understand", "index", "eval"):
+        for path in sorted((ROOT / package).glob("*.py")):
+            if path.name not in ("__init__.py", "__main__.py"):
+                assert f"`{path.name}`" in layout, f"README's module layout omits {package}/{path.name}"
+
+
 def test_log_lines_carry_level_and_logger_name(tmp_path, capsys):
     import logging
 
