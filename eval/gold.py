@@ -170,8 +170,8 @@ def _composed(spec: dict, plan: Plan, agencies: list[str], previous: list[int]) 
 
 def resolve(spec: dict, plan: Plan, agencies: list[str], previous: list[int] | None = None) -> dict:
     """The gold fields (expected_measures, allowed_measures, must_include, expect_abstain) of one spec."""
-    if "select" in spec:
-        out = _composed(spec, plan, agencies, previous or [])
+    if "select" in spec or spec.get("ask") in ("fact", "section_rank", "agency_rank"):  # these select nothing
+        out = _composed({"select": [], **spec}, plan, agencies, previous or [])
         return {k: v for k, v in out.items() if v or k == "expected_measures"}
     known = set(agencies)
     for name in [spec.get("agency"), *spec.get("agencies", []), *(spec.get("count") or {}).values()]:
