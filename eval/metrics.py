@@ -30,6 +30,9 @@ class Row:
     model_sentences: int = 0  # sentences the LLM wrote that passed the guard (the rest are extractive)
 
 
+_STARTS_ZH = {"yes": ("是",), "no": ("否", "没有"), "none": ("没有", "无")}  # a Chinese answer's first word
+
+
 def score(
     q: dict,
     cited: list[int],
@@ -47,9 +50,9 @@ def score(
     expect_abstain = bool(q.get("expect_abstain"))
     lowered = text.lower()
     missing = [p for p in q.get("must_include", []) if p.lower() not in lowered]
-    if starts := q.get("answer_starts"):  # the first line answers: "Yes", "No", "None"
+    if starts := q.get("answer_starts"):  # the first line answers: "Yes", "No", "None" (是, 否, 没有 in Chinese)
         first = text.strip().lstrip("*#> _").lower()
-        if not first.startswith(starts.lower()):
+        if not first.startswith((starts.lower(), *_STARTS_ZH.get(starts.lower(), ()))):
             missing.append(f"first line: {starts}")
     if expect_abstain:
         strict = abstained and not got

@@ -16,6 +16,7 @@ QUESTIONS = REPO_ROOT / "eval" / "questions.jsonl"
 ROBUSTNESS = REPO_ROOT / "eval" / "robustness.jsonl"  # dev data since issue 14: its failures were read
 DEV14 = REPO_ROOT / "eval" / "dev14.jsonl"  # the issue 14/15 class examples: dev data
 DEV14B = REPO_ROOT / "eval" / "dev14b.jsonl"  # more questions in the issue 14 classes, written blind: dev data
+DEVZH = REPO_ROOT / "eval" / "devzh.jsonl"  # Chinese questions, written blind (50): dev data
 BLIND14 = REPO_ROOT / "eval" / "blind14.jsonl"  # compositions, written blind (issue 14): read per class only
 BLIND15 = REPO_ROOT / "eval" / "blind15.jsonl"  # everyday topics, written blind (issue 15): dev/test
 THRESHOLDS = REPO_ROOT / "eval" / "thresholds.json"
@@ -29,6 +30,7 @@ SETS = {
     "blind14": (BLIND14, None),
     "topics-dev": (BLIND15, "dev"),
     "topics-test": (BLIND15, "test"),
+    "devzh": (DEVZH, None),
 }
 
 

@@ -124,6 +124,20 @@ def test_everyday_typo_and_chinese_topics(retriever):
     assert 23 in retriever.retrieve("关于专利质押融资有什么措施？").numbers
 
 
+def test_chinese_structure_words_compose(retriever, plan):
+    """Latin names next to Chinese characters, exclusion and co-role words, "部分N" and number ranges."""
+    ncac = agency_set(plan, "National Copyright Administration")
+    in_iv = [n for n in ncac if plan.measures[n - 1].section == "IV"]
+    assert retriever.retrieve("第四部分NCAC负责哪些").numbers == in_iv  # no space between the name and 负责
+    sipo = "State Intellectual Property Office"
+    co = [n for n in agency_set(plan, sipo) if plan.measures[n - 1].lead_agency != sipo]
+    assert sorted(retriever.retrieve("国知局不是牵头单位的措施").numbers) == co
+    viii = [m.number for m in plan.measures if m.section == "VIII"]
+    moe = set(agency_set(plan, "Ministry of Education"))
+    assert retriever.retrieve("部分八除了教育部以外的措施").numbers == [n for n in viii if n not in moe]
+    assert retriever.retrieve("第30到32条").numbers == [30, 31, 32]
+
+
 @pytest.mark.parametrize(
     "question", ["What does the plan say about artificial intelligence?", "Tell me about cryptocurrency regulation."]
 )

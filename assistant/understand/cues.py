@@ -17,7 +17,7 @@ INJECTION = re.compile(
 # ---------------------------------------------------------------- polarity (exclusion)
 # Before a mention: "outside section IV", "not in section V", "except SIPO", "other than the courts".
 EXCLUDE_BEFORE = re.compile(
-    r"(?:\b(?:outside(?: of)?|not (?:(?!lead|leading|head|heading)\w+ )?(?:in|within|under|from|to|of|involving|"
+    r"(?:(?:\b(?:outside(?: of)?|not (?:(?!lead|leading|head|heading)\w+ )?(?:in|within|under|from|to|of|involving|"
     r"including|naming|with|by)|"
     r"free of(?: any)?|leav(?:e|es|ing)|(?:located|anywhere|any section) (?:\w+ )?(?:except|other than)|"
     r"except(?: for| those (?:in|of|involving|with|naming))?|excepting|other than|apart from|aside from|"
@@ -28,8 +28,8 @@ EXCLUDE_BEFORE = re.compile(
     r"don't (?:involve|include|name|have)|doesn't (?:involve|include|name|have)|do not (?:involve|include|name)|"
     r"does not (?:involve|include|name)|no (?:involvement|role|part|say|hand) (?:of|for|by|from|on the part of)|"
     r"not involve|"
-    r"isn't in|aren't in|are not in|is not in|that aren't|that are not|"
-    r"未|不含|除了?|不包括|以外|之外)\W*"
+    r"isn't in|aren't in|are not in|is not in|that aren't|that are not)|"
+    r"(?:未|不含|除了?|不包括|不涉及|没有涉及|不属于|以外|之外))\W*"
     r"(?:(?:the|those|ones|one|any|in|of|from|under|within|by|for|a|an|all|anything|everything|measures|items|that|"
     r"which|involve|involves|involving|include|includes|including|name|names|naming|with|where|has|have|feature|"
     r"features|featuring)\W+){0,4})$",
@@ -99,7 +99,8 @@ CO = re.compile(
     r"\bled by (?:someone|somebody|another|others?|a different)\b|\bnon-?lead\b|\bparticipant\b|"
     r"\bbut not (?:as )?(?:the )?lead|\b(?:only |merely |just )?(?:supports?|supporting|assists?|assisting|helps?|"
     r"helping)\b|\bco-?(?:responsible|agency|agencies|operator|lead)\b|\bsecondary\b|\bjunior partner\b|"
-    r"\bsupporting role\b|\bsupport role\b|\bplays? second fiddle\b|协助|配合|参与但",
+    r"\bsupporting role\b|\bsupport role\b|\bplays? second fiddle\b|"
+    r"协助|配合|协办|参与\S{0,2}但|不是牵头|非牵头|不牵头",
     re.I,
 )
 # The only agency of the measure: "alone", "by itself", "without another body", "solely".

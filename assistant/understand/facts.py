@@ -122,7 +122,9 @@ DESCRIPTIONS: dict[Field, re.Pattern] = {
 }
 ADDRESS = re.compile(_ADDRESS, re.I)
 _HOW_MANY_BODIES = re.compile(
-    r"\bhow many (?:agencies|bodies|ministries|departments|organi[sz]ations)\b|多少(?:个)?部门", re.I
+    r"\bhow many (?:agencies|bodies|ministries|departments|organi[sz]ations)\b"
+    r"|多少(?:个|家)?(?:部门|单位|机构)|几(?:个|家)(?:部门|单位|机构)",
+    re.I,
 )
 OBJECTIVES = re.compile(r"\bobjectives?\b|\bgoals?\b|\baims?\b|\bpurpose\b|目标", re.I)
 # A section's own record: its objectives, or its title ("what is section V called?", "section V's heading").

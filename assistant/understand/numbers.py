@@ -20,7 +20,7 @@ LOOKUP = re.compile(
     rf"(?:\b(?:measures?|mea?s?u?res?|meausres?|measrues?|mesures?|measuers?)\s*(?:no\.?|nos\.?|number|numbers|#)?\s*"
     rf"|\b(?:nos?\.|nr\.?|nrs\.?|number)\s*|\bitems?\s*(?:no\.?|number|#)?\s*|\bpoints?\s+|"
     rf"\btasks?\s+(?:no\.?\s*)?|#\s*|措施\s*|第\s*){_NUM}"
-    rf"((?:\s*(?:,|and|&|or|to|through|thru|until|-|–|—|vs\.?|versus|和|、|至|与|及)\s*(?:measures?\s*)?{_NUM})*)"
+    rf"((?:\s*(?:,|and|&|or|to|through|thru|until|-|–|—|vs\.?|versus|和|、|至|到|与|及)\s*(?:measures?\s*)?{_NUM})*)"
     rf"(?!\s*(?:st|nd|rd|th)\b)(?:\s*(?:条|项))?",
     re.I,
 )
@@ -79,7 +79,7 @@ _QUANTITY = re.compile(
 )
 _SECTION_AFTER = re.compile(r"\s+(?:sections?|parts?|chapters?|headings?|pillars?)\b", re.I)
 _SECTION_BEFORE = re.compile(r"(?:sections?|parts?|chapters?|headings?|sec\.?|§)\s*(?:no\.?\s*|number\s+)?$", re.I)
-_RANGE = re.compile(r"(\d{1,4})\s*(?:to|through|thru|until|-|–|—|至)\s*(\d{1,4})")
+_RANGE = re.compile(r"(\d{1,4})\s*(?:to|through|thru|until|-|–|—|至|到)\s*(\d{1,4})")
 ORDINAL_WORDS = {
     **{"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4},
     **{"fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8},

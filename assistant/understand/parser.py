@@ -93,6 +93,9 @@ def _blank(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
+_CJK_EDGE = re.compile(r"(?<=[\u3400-\u9fff])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?=[\u3400-\u9fff])")
+
+
 class QueryParser:
     """Parses questions over one plan and registry."""
 
@@ -135,6 +138,9 @@ class QueryParser:
             q.stop = Stop.INJECTION
             return q
         q.language = "zh" if CJK.search(text) else "en"
+        if q.language == "zh":  # "SIPO的" -> "SIPO 的": word boundaries between Latin and CJK for cues and names
+            text = _CJK_EDGE.sub(" ", text)
+            q.text = q.corrected = text
 
         state = state_from(history)
         nums = numbers.extract(text, self.plan)

@@ -32,7 +32,7 @@ _BY_NUMBER = re.compile(
     rf"\b{NOUN}\s*(?:no\.?\s*|number\s+|#\s*)?(?P<n>[ivx]+|\d{{1,2}}|{'|'.join(_WORDS)})\b"
     rf"(?P<more>(?:\s*(?:,|and|or|&|to|through|-|–)\s*(?:{NOUN}\s*)?(?:[ivx]+|\d{{1,2}})\b(?![\d,.]))*)"
     rf"|\b(?:the\s+)?(?P<o>{'|'.join(_ORDS)}|last|final)\s+{NOUN}"
-    rf"|第(?P<z>[{_ZH}])(?:部分|章|节|大类)"
+    rf"|第(?P<z>[{_ZH}])(?:部分|章|节|大类)|(?:部分|章节)(?P<z2>[{_ZH}])(?![{_ZH}])"
     rf"|(?<![\w.])(?P<r>I{{1,3}}|IV|V|VI{{1,3}})\.(?=\s)",
     re.I,
 )
@@ -103,8 +103,8 @@ class SectionFinder:
         for m in _BY_NUMBER.finditer(text):
             if m.group("n") == "I" and _PRONOUN_I.match(text[m.end() :]):
                 continue  # "the section I meant": the pronoun, not section I
-            if m.group("z"):
-                tokens = [str(_ZH.index(m.group("z")) + 1)]
+            if m.group("z") or m.group("z2"):
+                tokens = [str(_ZH.index(m.group("z") or m.group("z2")) + 1)]
             elif m.group("o"):
                 tokens = [m.group("o")]
             elif m.group("r"):
