@@ -220,3 +220,11 @@ def test_filler_after_an_agency_is_not_a_topic_but_a_real_topic_points_elsewhere
     assert not set(agency_set(plan, "State Administration for Industry and Commerce")) & {
         c.measure for c in answer.citations
     }
+
+
+def test_theme_phrase_span_starts_at_its_first_word_as_written(plan):
+    from assistant.understand.sections import SectionFinder
+
+    text = "Which SIPO tasks sit in the IP Services chapter?"
+    [(phrase, start, end)] = SectionFinder(plan).theme_phrase(text, [])
+    assert text[start:].startswith("IP Services") and phrase.startswith("IP Services")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from assistant.text import words
+from assistant.text import word_spans, words
 from assistant.understand import cues
 from assistant.understand.query import Constraint, Kind, MatchHow, Role
 from index.agencies import Registry
@@ -183,7 +183,7 @@ def topic_reading(text: str, start: int, end: int) -> str:
         return "it is what something is done to (a passive verb follows)"
     if _ABOUT_BEFORE.search(text[:start]) and not _DUTY.search(text):
         return "it follows “about/on/how”, with no duty asked"
-    head = words(phrase)
+    head = [phrase[s:e].lower() for _, s, e in word_spans(phrase)]  # "people's" stays possessive
     if head and head[-1] in _PERSONS and re.match(r"'s\b", text[end:]):
         return "a possessive (people's data), not a body"
     if (

@@ -102,7 +102,8 @@ class Describer:
         found: list[tuple[AgencyRef, int, int]] = []
         for phrase, modifiers, start, end in self.phrases(text, taken):
             informative = [w for w in modifiers if w not in _NEUTRAL]
-            head = next((w for w in reversed(words(phrase)) if w in self._head_roles), None)
+            said = [phrase[s:e].lower() for _, s, e in word_spans(phrase)]  # "people's" is no head
+            head = next((w for w in reversed(said) if w in self._head_roles), None)
             ref = self._lexical(phrase, modifiers) or (self._dense(phrase, informative) if informative else None)
             if ref is None and head:
                 ref = AgencyRef(self._head_roles[head], phrase, MatchHow.DESCRIPTION, 1.0)

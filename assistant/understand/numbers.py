@@ -161,7 +161,8 @@ def extract(text: str, plan: Plan) -> Numbers:
             )
         ]
         rest = _BARE.sub(" ", text)
-        terse = len([w for w in words(rest) if len(w) >= 3 and w.isalpha() and w not in _FILLER]) <= 1
+        letters = [w.split("'")[0] for w in words(rest)]  # "don't" -> "don": the word, not its clitic
+        terse = len([w for w in letters if len(w) >= 3 and w.isalpha() and w not in _FILLER]) <= 1
         if bare and (_MEASUREISH.search(text) or terse):
             for r in _RANGE.finditer(text):  # "12-14": a range of measures
                 if not _SECTION_BEFORE.search(text[: r.start()]):

@@ -18,7 +18,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from assistant.text import FUNCTION_WORDS, terms, words
+from assistant.text import FUNCTION_WORDS, terms, word_spans
 from assistant.understand import cues
 from assistant.understand.query import Constraint, Kind
 from index.parse import Plan
@@ -136,7 +136,8 @@ class SectionFinder:
         for m in _THEME_NOUN.finditer(text):
             if any(a <= m.start() < b for a, b in taken) or _IDIOM.search(text[: m.end()]):
                 continue  # "takes part in", "part of": the idiom, not a section
-            before = words(text[: m.start()])
+            head = text[: m.start()]
+            before = [head[s:e] for w, s, e in word_spans(head) if not w.isdigit()]  # as written: found again below
             mods: list[str] = []
             for w in reversed(before[-4:]):
                 if w.lower() in FUNCTION_WORDS or w.lower() in ("which", "what", "plan's", "plan"):
