@@ -132,7 +132,7 @@ class Assistant:
         self.writer = writer or SentenceWriter()  # no cache unless given one: every sentence live
         self.warmer = None
         self.render = Renderer(retriever.plan, retriever.registry)
-        self.highlighter = Highlighter(retriever.plan)
+        self.highlighter = Highlighter(retriever.plan, retriever.calibration.generic_df)
         self.render_zh = ChineseRenderer(retriever.plan, retriever.registry)  # for questions asked in Chinese
 
     @classmethod
