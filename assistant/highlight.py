@@ -1,7 +1,7 @@
 """Highlight stage: which clauses of a measure answer a topic, as exact spans of the plan's text.
 
 A measure is a list of clauses (``index/clauses.py``), often on different subjects; for a question
-with a topic ("anything on geographical indications?", "does Customs do anything on …?") the answer
+with a topic (a topic alone, an agency's measures on a topic, a yes/no question on one) the answer
 marks the clause or clauses that carry it. The choice is deterministic:
 
 1. lexical: the clauses that hold a topic term ("indications" ~ "indication"), a word of the same
