@@ -117,7 +117,7 @@ def compact_line(hit: Hit, sentence: str, spans: list[Span], role: str) -> str:
     """One measure of a compact answer: its number, role, and the answering clause (verbatim, in
     quotation marks) or else the sentence without its own citation.
 
-    ``- **[49]** *lead: MOA* · “keep improving the working mechanism of …”``
+    ``- **[49]** *lead: SAIC* · “keep improving the working mechanism of …”``
     """
     m = hit.measure
     if spans:
