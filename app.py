@@ -75,15 +75,22 @@ def build_app(assistant: Assistant):
             for event in assistant.stream(message, history, filters):
                 if event.kind == "delta":
                     text += event.text
-                    chat[-1]["content"] = streaming + ui.link_citations(text)
+                    chat[-1]["content"] = streaming + ui.mark_quotes(ui.link_citations(text))
                     yield chat, gr.update(), "", memory
                 else:
                     answer = event.answer
                     numbers = [c.measure for c in answer.citations]
-                    chat[-1]["content"] = ui.filter_line(answer.filters) + ui.link_citations(answer.text, set(numbers))
-                    # the conversation state follow-ups edit: what this answer cited and the query it answered
-                    memory[len(chat) - 1] = {"citations": numbers, "query": answer.query, "filters": answer.filters}
-                    yield chat, ui.sources_html(numbers, plan), "", memory
+                    chat[-1]["content"] = ui.chat_answer(answer.text, set(numbers), answer.filters)
+                    # the conversation state follow-ups edit (what this answer cited and the query it answered)
+                    # and exports read (the answering clauses each quote marks)
+                    marks = {c.measure: [list(s) for s in c.highlights] for c in answer.citations if c.highlights}
+                    memory[len(chat) - 1] = {
+                        "citations": numbers,
+                        "query": answer.query,
+                        "filters": answer.filters,
+                        "highlights": marks,
+                    }
+                    yield chat, ui.sources_html(numbers, plan, marks), "", memory
         except IndexUnavailable as exc:  # Chroma is down or hung: say so, as the start-up check does
             chat[-1]["content"] = unavailable_answer(message, str(exc), backend).text
             yield chat, gr.update(), "", memory
@@ -153,7 +160,7 @@ def build_app(assistant: Assistant):
             f"Ask about the *{plan_title}*. Every answer "
             "quotes the plan verbatim and cites measure numbers — click or hover a citation to see its source."
         )
-        memory = gr.State({})  # assistant message position -> {"citations", "query", "filters"}
+        memory = gr.State({})  # assistant message position -> {"citations", "query", "filters", "highlights"}
         liked = gr.State(None)  # the rating a reason would explain
         with gr.Tab("Chat"), gr.Row(elem_id="chat-row"):
             with gr.Column(scale=3, elem_id="chat-col"):

@@ -113,6 +113,35 @@ def quote_block(hit: Hit, spans: list[Span] | None = None) -> str:
     return f"> {mark(m.text, spans or [])}\n>\n> — Section {m.section} · {roles}"
 
 
+def compact_line(hit: Hit, sentence: str, spans: list[Span], role: str) -> str:
+    """One measure of a compact answer: its number, role, and the answering clause (verbatim, in
+    quotation marks) or else the sentence without its own citation.
+
+    ``- **[49]** *lead: SAIC* · “keep improving the working mechanism of …”``
+    """
+    m = hit.measure
+    if spans:
+        text = "“" + " … ".join(m.text[a:b] for a, b in spans) + "”"
+    else:
+        text = re.sub(rf"\s*\[{m.number}\]", "", sentence).strip()
+    return f"- **[{m.number}]** *{role}* · {text}\n"
+
+
+def by_section(hits: list[Hit]) -> list[tuple[int, Hit]]:
+    """Hits grouped by section, sections in the order of their best hit, each hit with its position.
+
+    sections of the hits ``[IV, I, IV]`` -> ``[(0, IV), (2, IV), (1, I)]``
+    """
+    order = {s: k for k, s in enumerate(dict.fromkeys(h.measure.section for h in hits))}
+    return sorted(enumerate(hits), key=lambda ih: (order[ih[1].measure.section], ih[0]))
+
+
+def quotes_details(summary: str, blocks: list[str]) -> str:
+    """A section's full quotes, one click away: a ``<details>`` block around markdown (blank lines
+    around it so the chat's markdown renders inside)."""
+    return f"\n<details><summary>{summary}</summary>\n\n" + "\n".join(blocks) + "\n</details>\n"
+
+
 # ---------------------------------------------------------------- the assistant
 
 
@@ -132,7 +161,7 @@ class Assistant:
         self.writer = writer or SentenceWriter()  # no cache unless given one: every sentence live
         self.warmer = None
         self.render = Renderer(retriever.plan, retriever.registry)
-        self.highlighter = Highlighter(retriever.plan)
+        self.highlighter = Highlighter(retriever.plan, retriever.calibration.generic_df)
         self.render_zh = ChineseRenderer(retriever.plan, retriever.registry)  # for questions asked in Chinese
 
     @classmethod
@@ -219,18 +248,21 @@ class Assistant:
         citations: list[Citation] = []
         allowed = set(result.numbers)
         gen_s, calls, backend_error = 0.0, 0, ""
-        grouped = len(result.hits) > self.settings.max_generated
-        section = None
+        compact = len(result.hits) > self.settings.compact_above  # one line per measure, quotes one click away
+        grouped = compact or len(result.hits) > self.settings.max_generated
+        section, quotes = None, []  # a compact answer's quotes of the section being written
         topic = highlight_topic(result)
         dense = dense_clauses(result.scores) if topic else {}
         written = None  # cached sentences are ready at once; misses are written as the answer streams
         if self.llm is not None:
             measures = [h.measure for h in result.hits[: self.settings.max_generated]]
             written = self.writer.start(self.llm, measures, focus_for(result), allowed)
-        for i, hit in enumerate(result.hits):
+        for i, hit in by_section(result.hits) if grouped else enumerate(result.hits):
             m = hit.measure
             if grouped and m.section != section:
-                section = m.section
+                if quotes:
+                    yield emit(quotes_details(render.quotes_summary(section, len(quotes)), quotes))
+                section, quotes = m.section, []
                 yield emit(f"\n#### Section {m.section}: {m.section_title}\n")
             sentence, source = None, "extractive"
             if written is not None and i < len(written) and not backend_error:
@@ -251,12 +283,18 @@ class Assistant:
             spans = self.highlighter.spans(m, topic, dense.get(m.number)) if topic else []
             sentence = sentence or extractive_sentence(m, spans)
             role = f" *({hit.role})*" if hit.role else ""
-            yield emit(f"\n**[{m.number}]**{role} {sentence}\n{quote_block(hit, spans)}\n")
+            if compact:
+                yield emit(compact_line(hit, sentence, spans, render.role_note(hit)))
+                quotes.append(f"**[{m.number}]**{role}\n{quote_block(hit, spans)}\n")
+            else:
+                yield emit(f"\n**[{m.number}]**{role} {sentence}\n{quote_block(hit, spans)}\n")
             timings.setdefault("first_sentence_s", round(time.perf_counter() - t0, 4))
             # The quote is the plan's own text, never the model's.
             citations.append(
                 Citation(m.number, m.text, list(m.agencies), m.section, m.lead_agency or "", source, pointing, spans)
             )
+        if quotes:
+            yield emit(quotes_details(render.quotes_summary(section, len(quotes)), quotes))
         timings.update({"generation_s": round(gen_s, 4), "llm_calls": calls})
         yield self._done(question, parts, citations, False, result, timings, t0, first, notice)
 

@@ -1,13 +1,17 @@
 """Highlight stage: which clauses of a measure answer a topic, as exact spans of the plan's text.
 
 A measure is a list of clauses (``index/clauses.py``), often on different subjects; for a question
-with a topic (a topic alone, an agency with a topic, a yes/no question on a topic) the answer
+with a topic (a topic alone, an agency's measures on a topic, a yes/no question on one) the answer
 marks the clause or clauses that carry it. The choice is deterministic:
 
-1. lexical: the clauses that hold a topic stem ("indications" ~ "indication"), or a word within
-   spelling distance of one ("trademarcs" ~ "trademarks"); the clauses with the most distinct
-   topic stems win, then every other clause needed so that each topic stem the measure has is
-   inside a marked clause;
+1. lexical: the clauses that hold a topic term ("indications" ~ "indication"), a word of the same
+   root ("registering" ~ "registration": a shared stem prefix of 5+ letters, as the topic scorer
+   reads it) or a word within spelling distance of one ("trademarcs" ~ "trademarks"); the clauses
+   with the most distinct topic terms win, then every other clause needed so that each topic term
+   the measure has is inside a marked clause. The topic terms are its **specific** stems: those in
+   at most ``generic_df`` of the plan's measures (the topic scorer's share), so that words a question
+   leaves in the topic ("improve", "system", "ip", "patent") do not mark clauses when the topic has
+   better ones; a topic of generic stems only uses them all;
 2. dense: when no word matches, the clause the topic scorer found closest in meaning (its
    paraphrases included), if it reported one.
 
@@ -17,6 +21,7 @@ substrings without changing them, so removing the markup gives the plan's text b
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
@@ -30,24 +35,36 @@ from index.parse import Measure, Plan
 
 Span = tuple[int, int]
 SPELLING = 88  # rapidfuzz ratio at which a longer word counts as a misspelling of a topic word
+GENERIC_DF = 0.2  # a stem in more than this share of measures is generic (the topic scorer's default)
 
 
 class Highlighter:
     """The clauses of every measure of one plan, and the ones that answer a topic."""
 
-    def __init__(self, plan: Plan):
+    def __init__(self, plan: Plan, generic_df: float = GENERIC_DF):
         verbs = opening_verbs(m.text for m in plan.measures)
         self.clauses: dict[int, list[Clause]] = {
             m.number: split_clauses(m.number, m.text, verbs) for m in plan.measures
         }
+        self.df = Counter(t for m in plan.measures for t in set(terms(m.text)))  # measures using each stem
+        self.generic = generic_df * len(plan.measures)
+
+    def topic_terms(self, topic: str) -> frozenset[str]:
+        """The stems a topic is marked by: its specific ones, else all (see the module doc).
+
+        ``"improve the geographical indications system" -> {"geograph", "indic"}``; ``"patent" -> {"patent"}``
+        """
+        wanted = frozenset(terms(topic))
+        specific = frozenset(t for t in wanted if self.df.get(t, 0) <= self.generic)
+        return specific or wanted
 
     def spans(self, measure: Measure, topic: str, dense_clause: int | None = None) -> list[Span]:
         """The answering clauses' spans in ``measure.text``, in text order; [] when none answers."""
         clauses = self.clauses.get(measure.number) or []
-        wanted = set(terms(topic))
+        wanted = self.topic_terms(topic)
         if not clauses or not (wanted or dense_clause is not None):
             return []
-        found = [_matches(c.text, frozenset(wanted)) for c in clauses]
+        found = [_matches(c.text, wanted) for c in clauses]
         chosen: set[int] = set()
         if any(found):
             top = max(len(f) for f in found)
@@ -63,13 +80,16 @@ class Highlighter:
 
 
 def _matches(clause: str, wanted: frozenset[str]) -> frozenset[str]:
-    """The topic stems a clause holds, exactly or within spelling distance."""
+    """The topic stems a clause holds: exactly, by a shared root or within spelling distance."""
     have = _stems(clause)
     exact = wanted & have
-    fuzzy = {
-        w for w in wanted - exact if len(w) >= 5 and any(len(h) >= 5 and fuzz.ratio(w, h) >= SPELLING for h in have)
-    }
-    return frozenset(exact | fuzzy)
+    near = {w for w in wanted - exact if len(w) >= 5 and any(len(h) >= 5 and same_root(w, h) for h in have)}
+    return frozenset(exact | near)
+
+
+def same_root(a: str, b: str) -> bool:
+    """Stems of one word family or one spelling: ``regist``/``registr``, ``trademarc``/``trademark``."""
+    return a.startswith(b) or b.startswith(a) or fuzz.ratio(a, b) >= SPELLING
 
 
 @lru_cache(maxsize=4096)

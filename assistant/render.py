@@ -211,11 +211,15 @@ class Renderer:
             return prompts.NO_JOINT.format(a=self.label(r.agencies[0]), b=self.label(r.agencies[1]))
         if reason == Abstain.NO_TOPIC:
             if len(r.agencies) == 1 and len(r.query.constraints) == 2:
-                return prompts.NO_TOPIC_FOR_AGENCY.format(
+                text = prompts.NO_TOPIC_FOR_AGENCY.format(
                     count=len(r.hits), agency=self.label(r.agencies[0]), topic=r.topic
                 )
-            scope = ", ".join(self.phrase(c) for c in r.query.constraints if c.kind != Kind.TOPIC)
-            return prompts.NO_TOPIC_IN.format(count=len(r.hits), scope=scope, topic=r.topic)
+            else:
+                scope = ", ".join(self.phrase(c) for c in r.query.constraints if c.kind != Kind.TOPIC)
+                text = prompts.NO_TOPIC_IN.format(count=len(r.hits), scope=scope, topic=r.topic)
+            if r.pointers:  # not a refusal: the answer is the empty set, then where the plan does cover it
+                return "**None**: " + text.partition(": ")[2]
+            return text
         if reason == Abstain.OTHER_YEAR:
             return prompts.OTHER_YEAR.format(year=r.detail, plan_year=year)
         if reason == Abstain.INJECTION:
@@ -243,6 +247,22 @@ class Renderer:
     def notice(self, key: str, **values) -> str:
         """A notice from its template in ``prompts`` (``"BACKEND_FAILED"``, ``"TRUNCATED"``)."""
         return getattr(prompts, key).format(**values)
+
+    def short(self, name: str) -> str:
+        """An agency by its best-known abbreviation: ``"General Administration of Customs" -> "GAC"``."""
+        agency = self.registry.by_name.get(name)
+        return agency.abbreviations[0] if agency and agency.abbreviations else name
+
+    def role_note(self, hit) -> str:
+        """A compact line's role: the asked agency's (``"lead"``, ``"co-responsible"``), else who leads."""
+        if hit.role:
+            return hit.role
+        lead = hit.measure.lead_agency
+        return f"lead: {self.short(lead)}" if lead else "no lead named"
+
+    def quotes_summary(self, section: str, count: int) -> str:
+        """The label of a compact answer's quotes for one section (quotes stay the plan's English)."""
+        return f"Full quotes, section {section} ({count})"
 
     def pointers_line(self) -> str:
         return prompts.POINTERS

@@ -117,11 +117,15 @@ def brief_files(brief: briefs.Brief, root: Path) -> dict[briefs.Format, Path]:
 # ---------------------------------------------------------------- conversation export (pure)
 
 _LINKED = re.compile(rf"\[\[{MEASURE_NUMBER}\]\]\(#m-\d{{1,3}}\)")
+_DETAILS = re.compile(r"\n*<details>.*?</details>\n?", re.S)  # a compact answer's quotes, one click away in the chat
+_MARK = re.compile(r"</?mark>")
 
 
 def plain_answer(markdown: str) -> str:
-    """The answer as the chat shows it, without the source-panel links: ``[[32]](#m-32)`` -> ``[32]``."""
-    return _LINKED.sub(r"[\1]", markdown).strip()
+    """The answer as the chat shows it, without the source-panel links (``[[32]](#m-32)`` -> ``[32]``),
+    with highlights as bold (``<mark>x</mark>`` -> ``**x**``) and without a compact answer's ``<details>``
+    quotes (the export lists every quote under the answer)."""
+    return _MARK.sub("**", _DETAILS.sub("\n", _LINKED.sub(r"[\1]", markdown))).strip()
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,7 @@ class CitedMeasure:
     lead_agency: str
     co_parties: tuple[str, ...]
     quote: str
+    highlights: tuple[tuple[int, int], ...] = ()  # the answering clauses: (start, end) in ``quote``
 
     @property
     def parties(self) -> str:
@@ -167,14 +172,24 @@ def conversation_turns(chat: list, plan: Plan, memory: dict | None = None) -> li
                 turns.append(Turn(question, "", ()))
             question = text.strip()
         elif role == "assistant":
-            answer = plain_answer(text)
             kept = (memory or {}).get(i) or (memory or {}).get(str(i)) or {}
+            # what the answer cited: the chat's state when it has it, else the [n] in the text as shown
+            cited = kept.get("citations") if isinstance(kept.get("citations"), list) else cited_numbers(text)
+            cited = [n for n in cited if isinstance(n, int) and 1 <= n <= len(plan.measures)]
+            marks = kept.get("highlights") or {}
+            answer = plain_answer(text)
             chip = _FILTER_LINE.match(answer)
             filters = kept.get("filters") or (chip.group(1) if chip else "")
             answer = _FILTER_LINE.sub("", answer)
-            cited = [n for n in cited_numbers(answer) if 1 <= n <= len(plan.measures)]
             citations = tuple(
-                CitedMeasure(n, m.section, m.lead_agency or "", (*m.agencies[1:], *m.other_parties), m.text)
+                CitedMeasure(
+                    n,
+                    m.section,
+                    m.lead_agency or "",
+                    (*m.agencies[1:], *m.other_parties),
+                    m.text,
+                    _spans(marks.get(n) or marks.get(str(n)), len(m.text)),
+                )
                 for n in cited
                 for m in [plan.measure(n)]
             )
@@ -183,6 +198,35 @@ def conversation_turns(chat: list, plan: Plan, memory: dict | None = None) -> li
     if question:
         turns.append(Turn(question, "", ()))
     return turns
+
+
+def _spans(raw, length: int) -> tuple[tuple[int, int], ...]:
+    """Highlight spans from the chat's state, kept only when they are inside the quote and apart."""
+    out: list[tuple[int, int]] = []
+    for item in raw or ():
+        if isinstance(item, (list, tuple)) and len(item) == 2 and all(isinstance(x, int) for x in item):
+            start, end = item
+            if 0 <= start < end <= length and (not out or start >= out[-1][1]):
+                out.append((start, end))
+    return tuple(out)
+
+
+def _marked(quote: str, spans, before: str = "**", after: str = "**") -> str:
+    """The quote with each span wrapped: ``("ab cd", [(3, 5)]) -> "ab **cd**"``."""
+    out, at = [], 0
+    for start, end in spans:
+        out += [quote[at:start], before, quote[start:end], after]
+        at = end
+    return "".join([*out, quote[at:]])
+
+
+def _pieces(quote: str, spans) -> list[tuple[str, bool]]:
+    """The quote as (text, highlighted) pieces: ``("ab cd", [(3, 5)]) -> [("ab ", False), ("cd", True)]``."""
+    out, at = [], 0
+    for start, end in spans:
+        out += [(quote[at:start], False), (quote[start:end], True)]
+        at = end
+    return [p for p in [*out, (quote[at:], False)] if p[0]]
 
 
 def _title(plan: Plan) -> str:
@@ -204,7 +248,8 @@ def conversation_markdown(turns: list[Turn], plan: Plan, version: str = "", gene
         if t.citations:
             lines += [f"### Citations ({len(t.citations)})", ""]
             for c in t.citations:
-                lines += [f"**[{c.number}]** Section {c.section} · {c.parties}", "", f"> {c.quote}", ""]
+                head = f"**[{c.number}]** Section {c.section} · {c.parties}"
+                lines += [head, "", f"> {_marked(c.quote, c.highlights)}", ""]
         else:
             lines += ["*No measures cited.*", ""]
     return "\n".join(lines)
@@ -213,8 +258,21 @@ def conversation_markdown(turns: list[Turn], plan: Plan, version: str = "", gene
 _MD_MARKS = re.compile(r"\*\*|(?<!\w)\*(?!\s)|(?<!\s)\*(?!\w)")
 
 
+def _quote_paragraph(doc, pieces: list[tuple[str, bool]]):
+    """A paragraph in the Quote style whose highlighted pieces are yellow-highlighted runs."""
+    from docx.enum.text import WD_COLOR_INDEX
+
+    paragraph = doc.add_paragraph(style="Quote")
+    for text, lit in pieces:
+        run = paragraph.add_run(text)
+        if lit:
+            run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+    return paragraph
+
+
 def conversation_docx(turns: list[Turn], plan: Plan, version: str = "", generated: dt.date | None = None) -> bytes:
-    """The conversation as a Word document: a heading per question, quotes in the Quote style."""
+    """The conversation as a Word document: a heading per question, quotes in the Quote style with the
+    answering clauses highlighted in yellow."""
     from docx import Document
 
     doc = Document()
@@ -228,14 +286,15 @@ def conversation_docx(turns: list[Turn], plan: Plan, version: str = "", generate
             line = line.strip()
             if line.startswith(">"):
                 text = line.lstrip("> ").strip()
-                if text:
-                    doc.add_paragraph(_MD_MARKS.sub("", text), style="Quote")
+                if text:  # bold in a quote is a highlight: "a **b** c" -> "a ", "b" (yellow), " c"
+                    parts = text.split("**")
+                    _quote_paragraph(doc, [(p, i % 2 == 1) for i, p in enumerate(parts) if p])
             elif line:
                 doc.add_paragraph(_MD_MARKS.sub("", line))
         doc.add_heading(f"Citations ({len(t.citations)})" if t.citations else "No measures cited", level=2)
         for c in t.citations:
             doc.add_paragraph(f"[{c.number}] Section {c.section} · {c.parties}")
-            doc.add_paragraph(c.quote, style="Quote")
+            _quote_paragraph(doc, _pieces(c.quote, c.highlights))
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()

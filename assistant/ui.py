@@ -29,8 +29,41 @@ def link_citations(markdown: str, cited: set[int] | None = None) -> str:
     return _CITE.sub(repl, markdown)
 
 
-def source_card(m: Measure) -> str:
-    """One measure in full as an HTML card (all text escaped)."""
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_MARKUP = re.compile(r"</?mark>|\*\*")
+
+
+def mark_quotes(markdown: str) -> str:
+    """The answering clauses of an answer's quotes (bold in ``answer.text``) as ``<mark>`` in the chat.
+
+    Only quote lines change: ``"> a **b** c" -> "> a <mark>b</mark> c"``; ``"**[32]** x"`` stays.
+    """
+    lines = markdown.split("\n")
+    return "\n".join(_BOLD.sub(r"<mark>\1</mark>", line) if line.startswith(">") else line for line in lines)
+
+
+def unmark(text: str) -> str:
+    """The text without highlight markup (``<mark>``, ``**``): a highlighted quote gives the plan's text back."""
+    return _MARKUP.sub("", text)
+
+
+def chat_answer(text: str, cited: set[int] | None = None, filters: str = "") -> str:
+    """An answer as the chat shows it: the filter line, linked citations, highlighted quotes."""
+    return filter_line(filters) + mark_quotes(link_citations(text, cited))
+
+
+def marked_html(text: str, spans=()) -> str:
+    """``text`` escaped, each ``(start, end)`` span in ``<mark>``: ``("a<b", [(0, 1)]) -> "<mark>a</mark>&lt;b"``."""
+    out, at = [], 0
+    for start, end in sorted(spans):
+        out += [html.escape(text[at:start]), "<mark>", html.escape(text[start:end]), "</mark>"]
+        at = end
+    out.append(html.escape(text[at:]))
+    return "".join(out)
+
+
+def source_card(m: Measure, spans=()) -> str:
+    """One measure in full as an HTML card (all text escaped); the answering clauses ``spans`` marked."""
     co = [*m.agencies[1:], *m.other_parties]
     e = html.escape
     co_html = f"<div class='src-co'>Co-responsible: {e(', '.join(co))}</div>" if co else ""
@@ -38,15 +71,16 @@ def source_card(m: Measure) -> str:
         f"<div class='src-card' id='m-{m.number}' data-measure='{m.number}'>"
         f"<div class='src-head'><b>[{m.number}]</b> Section {e(m.section)}: {e(m.section_title)}</div>"
         f"<div class='src-lead'>Lead: {e(m.lead_agency or '—')}</div>{co_html}"
-        f"<blockquote class='src-text'>{e(m.text)}</blockquote></div>"
+        f"<blockquote class='src-text'>{marked_html(m.text, spans)}</blockquote></div>"
     )
 
 
-def sources_html(numbers: list[int], plan: Plan) -> str:
-    """The sources panel for an answer's citations."""
+def sources_html(numbers: list[int], plan: Plan, highlights: dict | None = None) -> str:
+    """The sources panel for an answer's citations; ``highlights`` maps a measure to its answering spans."""
     if not numbers:
         return "<div class='src-empty'>Sources of the answer appear here.</div>"
-    cards = "".join(source_card(plan.measure(n)) for n in numbers)
+    marks = highlights or {}
+    cards = "".join(source_card(plan.measure(n), marks.get(n) or ()) for n in numbers)
     return f"<div class='src-list'><div class='src-title'>Sources ({len(numbers)})</div>{cards}</div>"
 
 
@@ -167,7 +201,8 @@ CSS = """
 .rv-roles { font-size: 0.85em; color: #57606a; } .rv-text { margin: 6px 0; }
 .rv-ask { font-size: 0.85em; border: 1px solid #8c959f; border-radius: 6px; padding: 2px 8px; cursor: pointer;
           background: #f6f8fa; }
-.rv mark, .src-card mark { background: #ffe066; }
+.rv mark, .src-card mark, #chat blockquote mark { background: #ffe066; color: inherit; padding: 0 1px; }
+#chat details { margin: 2px 0 10px 0; } #chat details > summary { cursor: pointer; color: #57606a; font-size: 0.9em; }
 #footer { font-size: 0.8em; color: #57606a; }
 /* phone: one column, the sources right after the answer and the question box, no scroll box in the page */
 @media (max-width: 700px) {
@@ -196,12 +231,38 @@ JS = """
   const cites = (el) => [...new Set([...el.querySelectorAll('a[href^="#m-"]')]
     .map(a => a.getAttribute('href').slice(3)))];
   const rowOf = (el) => el && el.closest('.message-row');
+  // the answering clauses an answer marks in its quotes of measure n: the <mark>s after its [n] link
+  const marksOf = (row, n) => {
+    if (!row) return [];
+    const links = [...row.querySelectorAll('a[href^="#m-"]')];
+    return [...row.querySelectorAll('blockquote mark')].filter(mk => {
+      const before = links.filter(a => a.compareDocumentPosition(mk) & Node.DOCUMENT_POSITION_FOLLOWING);
+      return before.length && before[before.length - 1].getAttribute('href') === `#m-${n}`;
+    }).map(mk => mk.textContent);
+  };
+  // a library card with those clauses marked in its verbatim text (the text itself is not changed)
+  const marked = (n, row) => {
+    const c = card(n); if (!c) return null;
+    const el = c.cloneNode(true); const q = el.querySelector('.src-text'); const text = q.textContent;
+    const spans = marksOf(row, n).map(t => [text.indexOf(t), t.length]).filter(([i]) => i >= 0)
+      .sort((a, b) => a[0] - b[0]);
+    if (spans.length) {
+      q.textContent = ''; let at = 0;
+      for (const [i, len] of spans) {
+        if (i < at) continue;
+        q.append(text.slice(at, i)); const mk = document.createElement('mark');
+        mk.textContent = text.slice(i, i + len); q.append(mk); at = i + len;
+      }
+      q.append(text.slice(at));
+    }
+    return el;
+  };
   let shown = null;
   const showSources = (row) => {
     if (!row || row === shown) return;
     const nums = cites(row); const p = panel(); if (!p || !nums.length) return;
     const html = nums.map(n => {
-      const c = card(n); return c ? c.outerHTML.replace('class="src-card"', `class="src-card" id="m-${n}"`) : '';
+      const c = marked(n, row); if (!c) return ''; c.id = `m-${n}`; return c.outerHTML;
     }).join('');
     const target = p.querySelector('.src-list') || p.querySelector('.src-empty');
     if (!target) return;
@@ -218,7 +279,7 @@ JS = """
   };
   const closePop = () => { const el = document.getElementById('cite-pop'); if (el) el.remove(); };
   const openPop = (a, n) => {
-    closePop(); const c = card(n); if (!c) return;
+    closePop(); const c = marked(n, rowOf(a)); if (!c) return;
     const pop = document.createElement('div'); pop.id = 'cite-pop'; pop.setAttribute('role', 'dialog');
     pop.innerHTML = '<button class="pop-close" aria-label="Close">×</button>' + c.outerHTML;
     (document.querySelector('.gradio-container') || document.body).appendChild(pop);

@@ -123,6 +123,11 @@ class Settings(BaseSettings):
     max_generated: int = Field(
         6, description="Measures the model writes a sentence for; a broader answer's rest gets extractive ones."
     )
+    compact_above: int = Field(
+        6,
+        description="Answers with more measures are compact: one line per measure, grouped by section, the full "
+        "quotes one click away (a <details> block per section) and in the sources panel and exports.",
+    )
     sentence_cache: bool = Field(
         True, description="Cache checked model sentences in `<data_dir>/sentences.sqlite3`; 0 writes every one live."
     )

@@ -227,3 +227,80 @@ def test_real_model_end_to_end(real_settings, plan):
     for c in answer.citations:
         assert c.quote in SOURCE
     assert answer.timings["llm_calls"] == 2
+
+
+# ------------------------------------------------------------ compact long answers (issue 16)
+
+SIPO = "State Intellectual Property Office"
+
+
+def test_a_long_answer_is_compact_one_line_per_measure_grouped_by_section(assistant, plan):
+    import re
+
+    from assistant.text import cited
+
+    answer = assistant.ask("What must the State Intellectual Property Office do?")
+    assert len(answer.citations) > assistant.settings.compact_above
+    # the JSON keeps every citation with its verbatim quote
+    assert all(c.quote == plan.measure(c.measure).text for c in answer.citations)
+    lines = [line for line in answer.text.splitlines() if line.startswith("- **[")]
+    assert [int(re.match(r"- \*\*\[(\d+)\]\*\*", line).group(1)) for line in lines] == [
+        c.measure for c in answer.citations
+    ]
+    for line, c in zip(lines, answer.citations, strict=True):  # number, role, sentence: one line
+        role = "lead" if plan.measure(c.measure).lead_agency == SIPO else "co-responsible"
+        assert line.startswith(f"- **[{c.measure}]** *{role}* · ") and f"[{c.measure}]." not in line
+    headings = re.findall(r"^#### Section ([IVX]+):", answer.text, re.M)
+    assert len(headings) == len(set(headings)) == len({c.section for c in answer.citations})  # each section once
+    blocks = re.findall(r"<details><summary>([^<]*)</summary>\n(.*?)</details>", answer.text, re.S)
+    assert len(blocks) == len(headings)
+    for section, (summary, block) in zip(headings, blocks, strict=True):  # its quotes one click away
+        mine = [c for c in answer.citations if c.section == section]
+        assert f"section {section} ({len(mine)})" in summary
+        assert cited(block) == [c.measure for c in mine]
+        assert all(f"> {c.quote}\n" in block for c in mine)
+
+
+def test_six_measures_or_fewer_keep_the_full_layout(assistant):
+    answer = assistant.ask("What must Customs do?")
+    assert "<details>" not in answer.text and "- **[" not in answer.text
+    assert all(f"> {c.quote}" in answer.text for c in answer.citations)
+
+
+def test_a_compact_topic_answer_shows_the_answering_clause(assistant, plan):
+    answer = assistant.ask("What about patents?")
+    assert len(answer.citations) > assistant.settings.compact_above
+    marked = [c for c in answer.citations if c.highlights]
+    assert marked
+    for c in marked:
+        clause = " … ".join(c.quote[a:b] for a, b in c.highlights)
+        lead = assistant.render.short(plan.measure(c.measure).lead_agency)
+        assert f"- **[{c.measure}]** *lead: {lead}* · “{clause}”\n" in answer.text
+    sections = [c.section for c in answer.citations]  # grouped: a section's measures are together
+    runs = [s for i, s in enumerate(sections) if i == 0 or sections[i - 1] != s]
+    assert len(runs) == len(set(runs)) > 1
+
+
+def test_exports_of_a_compact_answer_hold_every_full_quote(assistant, plan):
+    import io
+
+    from docx import Document
+
+    from assistant import takeaway_ui as tw
+    from assistant import ui
+
+    answer = assistant.ask("What must the State Intellectual Property Office do?")
+    numbers = [c.measure for c in answer.citations]
+    chat = [
+        {"role": "user", "content": answer.question},
+        {"role": "assistant", "content": ui.chat_answer(answer.text, set(numbers))},
+    ]
+    for memory in ({1: {"citations": numbers, "highlights": {}}}, None):  # the chat's state, or the text alone
+        (turn,) = tw.conversation_turns(chat, plan, memory)
+        assert [c.number for c in turn.citations] == numbers and "<details>" not in turn.answer
+        text = tw.conversation_markdown([turn], plan, "v1")
+        assert all(f"> {plan.measure(n).text}\n" in text for n in numbers) and "<details>" not in text
+        doc = Document(io.BytesIO(tw.conversation_docx([turn], plan, "v1")))
+        quotes = [p.text for p in doc.paragraphs if p.style.name == "Quote"]
+        assert all(plan.measure(n).text in quotes for n in numbers)
+        assert not any("<details" in p.text or "<summary" in p.text for p in doc.paragraphs)
