@@ -7,6 +7,8 @@ from html import escape
 
 import pytest
 
+from assistant.highlight import mark
+
 from assistant import takeaway_ui, ui
 from assistant.answer import Assistant
 from assistant.llm import FakeLLM
@@ -125,8 +127,8 @@ def test_chinese_questions_get_chinese_lead_lines_and_verbatim_english_quotes(as
     lead = answer.text.splitlines()[0]
     assert answer.query["language"] == "zh" and CJK.search(lead) and first in lead
     assert answer.citations
-    for c in answer.citations:  # the quotes are the plan's own English, untranslated
-        assert f"> {c.quote}" in answer.text
+    for c in answer.citations:  # the quotes are the plan's own English, untranslated (answering clauses marked)
+        assert f"> {mark(c.quote, c.highlights)}" in answer.text
 
 
 @pytest.mark.parametrize("question", ["第95项措施是什么？", "旅游部负责什么？"])
