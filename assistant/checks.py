@@ -7,6 +7,7 @@ import re
 
 from assistant import prompts
 from assistant.text import CITATION, terms
+from index.clauses import opening_verbs, split_clauses
 from index.parse import Measure
 
 GROUNDED = 0.6  # share of a model sentence's content words that must occur in its measure
@@ -59,15 +60,37 @@ def check_sentence(raw: str, measure: Measure, allowed: set[int]) -> str | None:
 
 def extractive_sentence(measure: Measure, spans: list[tuple[int, int]] | None = None) -> str:
     """A sentence built from the measure itself: lead agency + the answering clause (the first
-    highlighted span, ``assistant/highlight.py``) or else its first clause."""
+    highlighted span, ``assistant/highlight.py``) or else its first clause.
+
+    Clauses come from ``index/clauses.py``, which never cuts inside brackets, a quotation or a
+    number ("every 10,000 people" stays whole); a clause under four words takes the next one too:
+    ``"Improve the supervision, control and handling of ..." -> "... is to improve the supervision,
+    control and handling of ... [5]."``
+    """
+    text = measure.text
+    clauses = split_clauses(measure.number, text, _verbs(text))
     if spans:
         start, end = spans[0]
-        clause = measure.text[start:end].rstrip(".")
+    elif clauses:
+        start, end = clauses[0].start, clauses[0].end
     else:
-        clause = re.split(r",\s|;\s", measure.text, maxsplit=1)[0].rstrip(".")
-    if len(clause.split()) < 4:
-        clause = measure.text.rstrip(".")
-    if clause[:1].isupper() and not clause[1:2].isupper():
+        start, end = 0, len(text)
+    for c in clauses:  # a stub clause ("Improve the supervision") runs on to the next clause
+        if len(text[start:end].split()) >= 4:
+            break
+        if c.start >= end:
+            end = c.end
+    if len(text[start:end].split()) < 4:
+        start, end = 0, len(text)
+    clause = text[start:end].rstrip(" .;,")
+    first = clause.split(" ", 1)[0]
+    opens_with_verb = first.lower() in _verbs(text) or first.lower() == "further" or first.lower().endswith("ly")
+    if first[:1].isupper() and not first[1:2].isupper() and opens_with_verb:  # "Amend" -> "amend", not "WIPO"
         clause = clause[:1].lower() + clause[1:]
     subject = measure.lead_agency or "The responsible agencies"
     return prompts.EXTRACTIVE_SENTENCE.format(subject=subject, clause=clause, number=measure.number)
+
+
+def _verbs(text: str) -> frozenset[str]:
+    """The general imperative verbs plus the measure's own opening verb (``index/clauses.py``)."""
+    return opening_verbs([text])
