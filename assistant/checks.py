@@ -60,6 +60,7 @@ REASONS = (
     "name",  # a law, document or body the measure does not name ("the Patent Law" in a measure on trademarks)
     "actor",  # someone said to act who is not among the measure's parties ("the government must ...")
     "filler",  # a run of words the measure does not contain ("a comprehensive approach")
+    "act",  # "{agency} is to <verb>": a verb the answering clause does not open with ("protect" for "hold")
     "grounded",  # too few of its content words are in the measure
     "focus",  # leaves out the clause the topic focus is about
 )
@@ -103,6 +104,8 @@ def judge(raw: str, measure: Measure, allowed: set[int], focus: str = "") -> Ver
     ):
         if failed(text, measure):
             return Verdict(None, reason)
+    if wrong_act(text, measure, focus):
+        return Verdict(None, "act")
     if groundedness(text, measure) < GROUNDED:
         return Verdict(None, "grounded")
     if misses_focus(text, measure, focus):
@@ -350,6 +353,31 @@ def filler(text: str, measure: Measure) -> bool:
         if run >= 2:
             return True
     return False
+
+
+def wrong_act(text: str, measure: Measure, focus: str = "") -> bool:
+    """A rewrite of the answering clause ("{lead} is to <verb> ...") whose verb is not among the clause's
+    opening words: the tiny model swaps the act ("hold the WIPO conference on the protection of ..."
+    -> "protect ..."; "amend the system of evaluation indicators" -> "evaluate").
+
+    ``("National Copyright Administration is to protect audiovisual performances", [38]) -> True``;
+    the verb may open any clause of the measure, and "implement" stands for "push forward", "carry out".
+    """
+    subject = measure.lead_agency or "The responsible agencies"
+    if not text.startswith(f"{subject} is to "):
+        return False
+    verb = words(text[len(subject) + len(" is to ") :])[:1]
+    if not verb:
+        return False
+    clauses = split_clauses(measure.number, measure.text, _verbs(measure.text))
+    # "Further improve", "Organize and attend", "Study and formulate": a clause's first four words
+    opening = {stem(w) for c in clauses for w in words(c.text)[:4]}
+    said = stem(verb[0])
+    return said not in opening and not (said in _CARRY_OUT and opening & _CARRY_OUT)
+
+
+# The plan's many ways of saying "do it" ("push forward", "carry out", "advance"), one act for the check.
+_CARRY_OUT = frozenset(stem(w) for w in ("push", "carry", "advance", "promote", "implement", "launch", "conduct"))
 
 
 def focus_terms(focus: str) -> list[str]:

@@ -63,6 +63,25 @@ def test_each_check_rejects_its_kind(plan, number, raw, reason):
     assert judge(raw, plan.measure(number), {number}).reason == reason
 
 
+@pytest.mark.parametrize(
+    ("number", "raw", "ok"),
+    [
+        (38, "National Copyright Administration is to protect audiovisual performances [38].", False),
+        (8, "Ministry of Agriculture is to ensure the development of new plant varieties [8].", False),
+        (8, "Ministry of Agriculture is to perfect the examination and management of new plant varieties [8].", True),
+        # "implement" for the plan's "push forward the implementation of"
+        (
+            70,
+            "National Development and Reform Commission is to implement the Guidelines on Accelerating the "
+            "Development of Hi-tech Services [70].",
+            True,
+        ),
+    ],
+)
+def test_a_clause_rewrite_keeps_the_clause_verb(plan, number, raw, ok):
+    assert (judge(raw, plan.measure(number), {number}).reason != "act") is ok
+
+
 def test_focus_clause_must_be_in_the_sentence(plan):
     """Asked about geographic indications, a sentence on [33]'s cooperation with right holders is off focus."""
     m = plan.measure(33)
