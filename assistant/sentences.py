@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from assistant import prompts
 from assistant.cache import Key, SentenceCache
 from assistant.checks import answer_clause, check_sentence, focus_terms
+from assistant.highlight import highlight_topic
 from assistant.llm import LLM, BackendError, Messages
 from assistant.retrieve import Retrieval
 from assistant.text import STOP, terms, words
@@ -72,7 +73,10 @@ def focus_for(retrieval: Retrieval) -> str:
     if route == "joint" and len(agencies) == 2:
         a, b = sorted(agencies)
         return prompts.JOINT_FOCUS.format(a=a, b=b)
-    return agency_focus(agencies[0], retrieval.topic if route == "agency_topic" else "")
+    # the topic the answer highlights (yes/no and count questions have one too), so the sentence and the
+    # highlight are about the same clause
+    topic = highlight_topic(retrieval) or (retrieval.topic if route == "agency_topic" else "")
+    return agency_focus(agencies[0], topic)
 
 
 def measure_focus(m: Measure, focus: str) -> str:

@@ -146,3 +146,23 @@ def test_real_model_writes_within_the_grammar(plan):
         raw = llm.generate(measure_messages(m, ""), max_tokens=MAX_TOKENS, grammar=measure_grammar(m, ""))
         assert raw.startswith(f"{m.lead_agency} is to ") and raw.rstrip().endswith(f"[{n}].")
         assert raw.count("[") == 1
+
+
+def test_yes_no_focus_carries_the_highlighted_topic(plan):
+    """ "Does Customs do anything on geographical indications?": the sentence on [33] is about the clause
+    the answer highlights (geographic indication trademarks), not the measure's first clause."""
+    from assistant.retrieve import Retrieval
+    from assistant.sentences import focus_for
+    from assistant.understand.query import Constraint, Kind, Query
+
+    gac = "General Administration of Customs"
+    query = Query(
+        "q",
+        constraints=[Constraint(Kind.AGENCY, gac), Constraint(Kind.TOPIC, "geographical indications")],
+    )
+    focus = focus_for(Retrieval("yes_no", agencies=[gac], topic="geographical indications", query=query))
+    assert focus == "What must the General Administration of Customs do on geographical, indications?"
+    m = plan.measure(33)
+    assert "geographic indication trademarks" in measure_messages(m, focus)[-1]["content"]
+    cooperation = "General Administration of Customs is to improve the mechanism of cooperation with IPR holders [33]."
+    assert judge(cooperation, m, {33}, measure_focus(m, focus)).reason == "focus"
