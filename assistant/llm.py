@@ -30,12 +30,15 @@ class LLM:
     name: str = "llm"
     can_stream: bool = True
     workers: int = 1  # generations that may run side by side in this process
+    grammars: bool = False  # honours a GBNF ``grammar`` (llama.cpp); others are never given one
 
-    def stream(self, messages: Messages, max_tokens: int = 80) -> Iterator[str]:
+    def stream(self, messages: Messages, max_tokens: int = 80, grammar: str | None = None) -> Iterator[str]:
         raise NotImplementedError
 
-    def generate(self, messages: Messages, max_tokens: int = 80) -> str:
-        return "".join(self.stream(messages, max_tokens))
+    def generate(self, messages: Messages, max_tokens: int = 80, grammar: str | None = None) -> str:
+        if grammar is None:  # backends written before grammars keep their two-argument stream()
+            return "".join(self.stream(messages, max_tokens))
+        return "".join(self.stream(messages, max_tokens, grammar=grammar))
 
 
 class FakeLLM(LLM):
@@ -45,18 +48,27 @@ class FakeLLM(LLM):
     tests of the whole pipeline are deterministic.
     """
 
-    def __init__(self, name: str = "fake/echo", replies: list[str] | None = None, fail: Exception | None = None):
+    def __init__(
+        self,
+        name: str = "fake/echo",
+        replies: list[str] | None = None,
+        fail: Exception | None = None,
+        grammars: bool = False,
+    ):
         self.name = name
         self.replies: deque[str] = deque(replies or [])
         self.prompts: list[Messages] = []
+        self.grammar_log: list[str | None] = []  # the grammar each prompt came with
         self.fail = fail
+        self.grammars = grammars
 
     def enqueue(self, *replies: str) -> FakeLLM:
         self.replies.extend(replies)
         return self
 
-    def stream(self, messages: Messages, max_tokens: int = 80) -> Iterator[str]:
+    def stream(self, messages: Messages, max_tokens: int = 80, grammar: str | None = None) -> Iterator[str]:
         self.prompts.append(messages)
+        self.grammar_log.append(grammar)
         if self.fail:
             raise BackendError(str(self.fail))
         reply = self.replies.popleft() if self.replies else _echo(messages[-1]["content"])
@@ -65,8 +77,11 @@ class FakeLLM(LLM):
 
 
 def _echo(prompt: str) -> str:
-    """``Measure [7] (...):\\nFurther complete work ...`` -> ``It requires to further complete work ... [7]``."""
+    """``Measure [7] (...):\\nFurther complete work ...`` -> ``It requires to further complete work ... [7]``;
+    for a clause prompt (``Clause of measure [7] ...\\nClause: Further complete work``) the same, from it."""
     head, _, rest = prompt.partition("\n")
+    if rest.startswith("Clause: "):
+        rest = rest.removeprefix("Clause: ")
     if "[" not in head:
         return "OK."
     number = head.split("[", 1)[1].split("]", 1)[0]
@@ -90,6 +105,8 @@ def smollm2_path() -> Path:
 class LlamaCppLLM(LLM):
     """The embedded GGUF model through llama-cpp-python: ``workers`` contexts loaded once, each
     running one generation at a time (ctypes releases the GIL, so they run side by side)."""
+
+    grammars = True
 
     def __init__(self, model_path: Path, threads: int = 2, name: str = "llamacpp/smollm2", workers: int = 1):
         try:
@@ -116,7 +133,8 @@ class LlamaCppLLM(LLM):
             llm._ctx.set_n_threads(n, n)
             llm._ipplan_threads = n
 
-    def stream(self, messages: Messages, max_tokens: int = 80) -> Iterator[str]:
+    def stream(self, messages: Messages, max_tokens: int = 80, grammar: str | None = None) -> Iterator[str]:
+        constraint = _grammar(grammar) if grammar else None
         llm = self._free.get()  # waits, first come first served, while every context is busy
         with self._lock:
             self._busy += 1
@@ -124,7 +142,7 @@ class LlamaCppLLM(LLM):
             llm.reset()  # no KV reuse across prompts: the same prompt gives the same answer
             self._fit_threads(llm)
             for chunk in llm.create_chat_completion(
-                messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True
+                messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True, grammar=constraint
             ):
                 self._fit_threads(llm)  # between tokens: the C decode is not running
                 piece = chunk["choices"][0]["delta"].get("content")
@@ -136,6 +154,16 @@ class LlamaCppLLM(LLM):
             self._free.put(llm)
 
 
+def _grammar(text: str):
+    """A compiled GBNF grammar (llama.cpp parses it; a bad one is a :class:`BackendError`)."""
+    from llama_cpp import LlamaGrammar
+
+    try:
+        return LlamaGrammar.from_string(text, verbose=False)
+    except ValueError as exc:
+        raise BackendError(f"bad grammar: {exc}") from exc
+
+
 class LangChainLLM(LLM):
     """Any LangChain chat model (OpenAI-compatible servers, Ollama)."""
 
@@ -143,7 +171,7 @@ class LangChainLLM(LLM):
         self.name = name
         self._model = model
 
-    def stream(self, messages: Messages, max_tokens: int = 80) -> Iterator[str]:
+    def stream(self, messages: Messages, max_tokens: int = 80, grammar: str | None = None) -> Iterator[str]:
         try:
             for chunk in self._model.stream([(m["role"], m["content"]) for m in messages], max_tokens=max_tokens):
                 if chunk.content:

@@ -22,8 +22,24 @@ MEASURE_FOCUS = "Staff question: {focus}\n"
 AGENCY_FOCUS = "What must the {agency} do?"
 JOINT_FOCUS = "What must the {a} and the {b} do together?"
 TOPIC_FOCUS = "Which measures concern {terms}?"
+AGENCY_TOPIC_FOCUS = "What must the {agency} do on {terms}?"
+# Issue 16: the model rewrites the single clause that answers (the topic's clause, else the first one),
+# not the whole measure; shown a whole measure SmolLM2 pads ("a comprehensive approach"), renames
+# agencies and swaps the act. Grammar-constrained decoding (llama.cpp GBNF) fixes the opening on the
+# lead agency and the closing citation, and keeps out brackets, questions and new lines.
+CLAUSE_SYSTEM = (
+    "You rewrite one clause of a Chinese government plan as one plain-English sentence for policy staff. "
+    "Keep its words and facts; add nothing. End with the citation given."
+)
+CLAUSE_USER = (
+    "Clause of measure [{number}], responsible: {agencies}.\n"
+    "Clause: {clause}\n\n"
+    'Rewrite the clause as one sentence that starts with "{subject} is to" and ends with [{number}].'
+)
+# GBNF; ``<subject>``, ``<limit>`` and ``<number>`` are filled in (GBNF's own braces stay literal).
+CLAUSE_GRAMMAR = 'root ::= "<subject> is to " [a-z] [^\\n\\[\\]?:()]{8,<limit>} " [<number>]."\n'
 # Bump when the meaning of the prompts changes; the cache key also hashes the templates themselves.
-PROMPT_VERSION = "2"
+PROMPT_VERSION = "3"
 
 # Deterministic text the code writes itself (never the model).
 EXTRACTIVE_SENTENCE = "{subject} is to {clause} [{number}]."

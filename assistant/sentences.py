@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import sys
 import threading
 import time
@@ -22,18 +23,23 @@ from dataclasses import dataclass
 
 from assistant import prompts
 from assistant.cache import Key, SentenceCache
-from assistant.checks import check_sentence
+from assistant.checks import answer_clause, check_sentence, focus_terms
+from assistant.highlight import highlight_topic
 from assistant.llm import LLM, BackendError, Messages
 from assistant.retrieve import Retrieval
-from assistant.text import STOP, words
+from assistant.text import STOP, terms, words
 from index.config import Settings
 from index.parse import Measure, Plan
 
 logger = logging.getLogger(__name__)
 
-MAX_TOKENS = 60  # one sentence; part of the cache key through prompt_version()
+MAX_TOKENS = 100  # one sentence (a long clause plus the opening); part of the cache key through prompt_version()
 
 # ---------------------------------------------------------------- focus and prompt
+
+
+def _topic_words(text: str, limit: int = 8) -> list[str]:
+    return sorted({w for w in words(text) if w not in STOP and len(w) > 2 and not w.isdigit()})[:limit]
 
 
 def topic_focus(text: str, limit: int = 8) -> str:
@@ -41,20 +47,25 @@ def topic_focus(text: str, limit: int = 8) -> str:
 
     ``"Anything on trials and courts?" -> "Which measures concern courts, trials?"``
     """
-    content = {w for w in words(text) if w not in STOP and len(w) > 2 and not w.isdigit()}
-    return prompts.TOPIC_FOCUS.format(terms=", ".join(sorted(content)[:limit])) if content else ""
+    content = _topic_words(text, limit)
+    return prompts.TOPIC_FOCUS.format(terms=", ".join(content)) if content else ""
 
 
-def agency_focus(agency: str) -> str:
-    """``"General Administration of Customs" -> "What must the General Administration of Customs do?"``"""
+def agency_focus(agency: str, topic: str = "") -> str:
+    """``"General Administration of Customs" -> "What must the General Administration of Customs do?"``;
+    with a topic, ``"What must the General Administration of Customs do on indications?"``."""
+    content = _topic_words(topic)
+    if content:
+        return prompts.AGENCY_TOPIC_FOCUS.format(agency=agency, terms=", ".join(content))
     return prompts.AGENCY_FOCUS.format(agency=agency)
 
 
 def focus_for(retrieval: Retrieval) -> str:
-    """What the sentence should be about, as a canonical question: the agency (agency routes), the
-    topic terms (topic routes), or nothing (lookups). ``Retrieval(route="agency", agencies=["General
-    Administration of Customs"]) -> "What must the General Administration of Customs do?"``."""
-    route, agencies = str(retrieval.route), retrieval.agencies
+    """What the sentence should be about, as a canonical question: the agency (agency routes, with the
+    topic when there is one), the topic terms (topic routes), or nothing (lookups). ``Retrieval(route=
+    "agency", agencies=["General Administration of Customs"]) -> "What must the General Administration
+    of Customs do?"``. Each measure then keeps only the topic words it has (:func:`measure_focus`)."""
+    route, agencies = str(retrieval.route), list(dict.fromkeys(retrieval.agencies))
     if route == "topic":
         return topic_focus(retrieval.topic or retrieval.question)
     if route == "lookup" or not agencies:
@@ -62,11 +73,58 @@ def focus_for(retrieval: Retrieval) -> str:
     if route == "joint" and len(agencies) == 2:
         a, b = sorted(agencies)
         return prompts.JOINT_FOCUS.format(a=a, b=b)
-    return agency_focus(agencies[0])  # agency, lead, agency + topic: the topic picks the measures
+    # the topic the answer highlights (yes/no and count questions have one too), so the sentence and the
+    # highlight are about the same clause
+    topic = highlight_topic(retrieval) or (retrieval.topic if route == "agency_topic" else "")
+    return agency_focus(agencies[0], topic)
+
+
+def measure_focus(m: Measure, focus: str) -> str:
+    """The focus as it applies to one measure: only the topic words the measure has (a question's other
+    words are not its topic), so a measure without any keeps the agency or no focus.
+
+    ``(measure 33, "What must the General Administration of Customs do on indications, lately?")
+    -> "What must the General Administration of Customs do on indications?"``
+    """
+    topic = focus_terms(focus)
+    if not topic:
+        return focus
+    have = set(terms(m.text))
+    kept = [w for w in topic if set(terms(w)) & have]
+    agency = next((p.match(focus) for p in _AGENCY_TOPIC), None)
+    if agency:
+        return agency_focus(agency.group("agency"), " ".join(kept))
+    return prompts.TOPIC_FOCUS.format(terms=", ".join(kept)) if kept else ""
+
+
+_AGENCY_TOPIC = [
+    re.compile(
+        re.escape(prompts.AGENCY_TOPIC_FOCUS).replace(r"\{agency\}", "(?P<agency>.+?)").replace(r"\{terms\}", ".+")
+        + "$"
+    )
+]
+
+
+def answer_span(m: Measure, focus: str) -> tuple[int, int]:
+    """The clause the sentence is about: the one holding the focus's topic words, else the first."""
+    return answer_clause(m, focus_terms(measure_focus(m, focus)))
 
 
 def measure_messages(m: Measure, focus: str) -> Messages:
-    """The chat messages for one measure and focus (nothing else goes into the prompt)."""
+    """The chat messages for one measure and focus (nothing else goes into the prompt): the model
+    rewrites the clause that answers (:func:`answer_span`)."""
+    start, end = answer_span(m, focus)
+    user = prompts.CLAUSE_USER.format(
+        number=m.number,
+        agencies=m.responsibility,
+        clause=m.text[start:end].rstrip(" .;,"),
+        subject=m.lead_agency or "The responsible agencies",
+    )
+    return [{"role": "system", "content": prompts.CLAUSE_SYSTEM}, {"role": "user", "content": user}]
+
+
+def whole_measure_messages(m: Measure, focus: str) -> Messages:
+    """The prompt before issue 16 (the whole measure and the focus question), kept for comparisons."""
     user = prompts.MEASURE_USER.format(
         number=m.number,
         agencies=m.responsibility,
@@ -76,17 +134,29 @@ def measure_messages(m: Measure, focus: str) -> Messages:
     return [{"role": "system", "content": prompts.MEASURE_SYSTEM}, {"role": "user", "content": user}]
 
 
+def measure_grammar(m: Measure, focus: str) -> str:
+    """The GBNF grammar for one measure's sentence: the lead agency's opening, a lower-case start, no
+    brackets, questions or new lines, at most the clause's length plus 40 characters, the citation last."""
+    start, end = answer_span(m, focus)
+    subject = (m.lead_agency or "The responsible agencies").replace("\\", "").replace('"', "")
+    return (
+        prompts.CLAUSE_GRAMMAR.replace("<subject>", subject)
+        .replace("<limit>", str(end - start + 40))
+        .replace("<number>", str(m.number))
+    )
+
+
 def prompt_version() -> str:
-    """``PROMPT_VERSION`` plus a hash of the templates and decoding length: editing a template
-    invalidates the cache even when nobody bumps the number."""
-    templates = [prompts.MEASURE_SYSTEM, prompts.MEASURE_USER, prompts.MEASURE_FOCUS]
-    templates += [prompts.AGENCY_FOCUS, prompts.JOINT_FOCUS, prompts.TOPIC_FOCUS]
+    """``PROMPT_VERSION`` plus a hash of the templates (the grammar's too) and decoding length: editing
+    a template invalidates the cache even when nobody bumps the number."""
+    templates = [prompts.CLAUSE_SYSTEM, prompts.CLAUSE_USER, prompts.CLAUSE_GRAMMAR, prompts.MEASURE_FOCUS]
+    templates += [prompts.AGENCY_FOCUS, prompts.AGENCY_TOPIC_FOCUS, prompts.JOINT_FOCUS, prompts.TOPIC_FOCUS]
     text = "\x00".join([*templates, str(MAX_TOKENS)])
     return f"{prompts.PROMPT_VERSION}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
 
 
-def _check(raw: str, m: Measure, allowed: set[int]) -> str | None:
-    return check_sentence(raw, m, allowed)
+def _check(raw: str, m: Measure, allowed: set[int], focus: str = "") -> str | None:
+    return check_sentence(raw, m, allowed, measure_focus(m, focus))
 
 
 # ---------------------------------------------------------------- writing
@@ -130,7 +200,9 @@ class SentenceWriter:
         self._idle = threading.Condition()
 
     def key(self, llm: LLM, m: Measure, focus: str) -> Key:
-        return Key(m.number, focus, llm.name, self.prompt_version, self.index_version)
+        """The cache key: the focus as it applies to this measure, which with the measure fixes the
+        prompt and the grammar, so a hit is what a live call would write."""
+        return Key(m.number, measure_focus(m, focus), llm.name, self.prompt_version, self.index_version)
 
     def cached(self, llm: LLM, m: Measure, focus: str, allowed: set[int]) -> Written | None:
         """The sentence from the cache, checked against this answer's ``allowed`` set, or None."""
@@ -140,7 +212,7 @@ class SentenceWriter:
         stored = self.cache.get(self.key(llm, m, focus))
         if stored is None:
             return None
-        sentence = _check(stored.reply, m, allowed)  # the same checks a live reply gets
+        sentence = _check(stored.reply, m, allowed, focus)  # the same checks a live reply gets
         return Written(sentence, "model" if sentence else "extractive", True, time.perf_counter() - t)
 
     def write(self, llm: LLM, m: Measure, focus: str, allowed: set[int]) -> Written:
@@ -158,11 +230,12 @@ class SentenceWriter:
         if live:
             self._enter()
         try:
-            raw = llm.generate(measure_messages(m, focus), max_tokens=MAX_TOKENS)
+            grammar = measure_grammar(m, focus) if llm.grammars else None
+            raw = llm.generate(measure_messages(m, focus), max_tokens=MAX_TOKENS, grammar=grammar)
         finally:
             if live:
                 self._leave()
-        sentence = _check(raw, m, allowed)
+        sentence = _check(raw, m, allowed, focus)
         stored = False
         if self.cache is not None:
             # A reply that failed the checks is stored as failed, so it is never served as a model
@@ -227,7 +300,7 @@ class SentenceWriter:
         if self.cache is None:
             return jobs
         have = self.cache.keys(llm.name, self.prompt_version, self.index_version)
-        return [j for j in jobs if (j.measure.number, j.focus) not in have]
+        return [j for j in jobs if (j.measure.number, measure_focus(j.measure, j.focus)) not in have]
 
     def warm(
         self,
@@ -392,7 +465,8 @@ def cache_status(settings: Settings) -> dict:
             cache._run(lambda c: c.execute("DELETE FROM sentences WHERE backend='doctor-probe'"), write=True)
     finally:
         cache.close()
-    done = [have[(j.measure.number, j.focus)] for j in jobs if (j.measure.number, j.focus) in have]
+    keys = [(j.measure.number, measure_focus(j.measure, j.focus)) for j in jobs]
+    done = [have[k] for k in keys if k in have]
     return {
         **status,
         "enabled": cache.enabled,

@@ -5,9 +5,12 @@ focus) pairs whose sentences the chat would ask the model for, samples them even
 focus kinds (agency, topic, none), and writes the model's reply for each: the raw reply, the
 candidate sentence (its first sentence, cleaned the way the checks clean it) and whether today's
 checks pass it. Labellers see the plan and the candidates only; ``score`` measures the checks
-against their labels.
+against their labels (precision and recall for rejecting a bad sentence, per split), and ``errors``
+lists the dev rows where checks and labels disagree (design on dev; the test split is only scored).
 
     python -m eval.sentence_pool pool --sets blind14,topics-dev --per-kind 120 --out eval/sentences/pool.jsonl
+    python -m eval.sentence_pool score [--labels eval/sentences/labels.jsonl]
+    python -m eval.sentence_pool errors   # dev only
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ def sample(jobs: list[Job], per_kind: int, seed: int) -> list[Job]:
 def pool(sets: list[str], per_kind: int, seed: int, out: Path, llm_spec: str | None = None) -> Counter:
     from assistant.answer import Assistant
     from assistant.checks import check_sentence, first_sentence
-    from assistant.sentences import measure_messages
+    from assistant.sentences import MAX_TOKENS, measure_focus, measure_grammar, measure_messages
     from eval.run import SETS, load_questions
 
     assistant = Assistant.open(llm=llm_spec)
@@ -86,8 +89,12 @@ def pool(sets: list[str], per_kind: int, seed: int, out: Path, llm_spec: str | N
         for i, job in enumerate(jobs, 1):
             m = plan[job.measure]
             stored = writer.cache.get(writer.key(llm, m, job.focus)) if writer.cache is not None else None
-            raw = stored.reply if stored is not None else llm.generate(measure_messages(m, job.focus), max_tokens=60)
-            passed = check_sentence(raw, m, set(job.allowed)) is not None
+            if stored is not None:
+                raw = stored.reply
+            else:
+                grammar = measure_grammar(m, job.focus) if llm.grammars else None
+                raw = llm.generate(measure_messages(m, job.focus), max_tokens=MAX_TOKENS, grammar=grammar)
+            passed = check_sentence(raw, m, set(job.allowed), measure_focus(m, job.focus)) is not None
             row = {
                 "id": f"S{i:03d}",
                 "measure": job.measure,
@@ -104,15 +111,124 @@ def pool(sets: list[str], per_kind: int, seed: int, out: Path, llm_spec: str | N
     return kinds
 
 
+# ---------------------------------------------------------------- scoring the checks against the labels
+
+GOOD = "good"
+LABELS = Path(__file__).resolve().parent / "sentences" / "labels.jsonl"
+
+
+def load_labels(path: Path = LABELS) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def verdicts(rows: list[dict]) -> list[tuple[dict, str]]:
+    """Each labelled row with the reason today's checks reject its raw reply ("" = shown)."""
+    from assistant.checks import judge
+    from index.agencies import Registry
+    from index.config import DEFAULT_REGISTRY, DEFAULT_SOURCE
+    from index.parse import parse
+
+    plan = {m.number: m for m in parse(DEFAULT_SOURCE, Registry.load(DEFAULT_REGISTRY)).measures}
+    out = []
+    for r in rows:
+        m = plan[r["measure"]]
+        out.append((r, judge(r["raw"], m, {m.number}, r.get("focus", "")).reason))
+    return out
+
+
+def figures(judged: list[tuple[dict, str]]) -> dict:
+    """Precision and recall of the checks for rejecting a bad (not "good") sentence, and the shares.
+
+    ``precision`` = rejected and bad / rejected; ``recall`` = rejected and bad / bad.
+    """
+    bad = [(r, why) for r, why in judged if r["label"] != GOOD]
+    rejected = [(r, why) for r, why in judged if why]
+    hit = sum(r["label"] != GOOD for r, _ in rejected)
+    shown = [r for r, why in judged if not why]
+    kinds = sorted({r["focus_kind"] for r, _ in judged})
+    return {
+        "n": len(judged),
+        "bad": len(bad),
+        "rejected": len(rejected),
+        "precision": round(hit / len(rejected), 3) if rejected else None,
+        "recall": round(hit / len(bad), 3) if bad else None,
+        "shown_good": round(sum(r["label"] == GOOD for r in shown) / len(shown), 3) if shown else None,
+        "shown": len(shown),
+        "labels": dict(Counter(r["label"] for r, _ in judged).most_common()),
+        "pass_share": {
+            k: round(
+                sum(not why for r, why in judged if r["focus_kind"] == k)
+                / max(1, sum(r["focus_kind"] == k for r, _ in judged)),
+                3,
+            )
+            for k in kinds
+        },
+        "good_share": {
+            k: round(
+                sum(r["label"] == GOOD for r, _ in judged if r["focus_kind"] == k)
+                / max(1, sum(r["focus_kind"] == k for r, _ in judged)),
+                3,
+            )
+            for k in kinds
+        },
+    }
+
+
+def by_reason(judged: list[tuple[dict, str]]) -> dict[str, tuple[int, int]]:
+    """Per check: (bad rows it rejected, good rows it rejected)."""
+    out: dict[str, list[int]] = {}
+    for r, why in judged:
+        if why:
+            out.setdefault(why, [0, 0])[r["label"] == GOOD] += 1
+    return {k: (v[0], v[1]) for k, v in sorted(out.items())}
+
+
+def score(path: Path = LABELS) -> dict:
+    """The figures per split (dev, test) and for the whole set."""
+    judged = verdicts(load_labels(path))
+    out = {}
+    for split in ("dev", "test"):
+        part = [(r, why) for r, why in judged if r.get("split") == split]
+        before = [(r, "" if r["passed"] else "old checks") for r, _ in part]  # the checks the pool was made with
+        out[split] = {
+            **figures(part),
+            "by_check": {k: list(v) for k, v in by_reason(part).items()},
+            "before": {
+                k: v for k, v in figures(before).items() if k in ("rejected", "precision", "recall", "shown_good")
+            },
+        }
+    out["all"] = figures(judged)
+    return out
+
+
+def errors(path: Path = LABELS) -> list[str]:
+    """Dev rows where the checks and the labels disagree, for designing the checks (never test rows)."""
+    lines = []
+    for r, why in verdicts([r for r in load_labels(path) if r.get("split") == "dev"]):
+        good = r["label"] == GOOD
+        if good == bool(why):
+            kind = f"rejected good ({why})" if good else f"shown {r['label']}"
+            lines.append(
+                f"{r['id']} [{r['measure']}] {r['focus_kind']}: {kind}: {r['candidate']}  -- {r.get('why', '')}"
+            )
+    return lines
+
+
 if __name__ == "__main__":
     import argparse
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("command", choices=["pool"])
+    p.add_argument("command", choices=["pool", "score", "errors"])
+    p.add_argument("--labels", type=Path, default=LABELS)
     p.add_argument("--sets", default="blind14,topics-dev")
     p.add_argument("--per-kind", type=int, default=120)
     p.add_argument("--seed", type=int, default=16)
     p.add_argument("--llm", default=None)
     p.add_argument("--out", type=Path, default=Path("eval/sentences/pool.jsonl"))
     a = p.parse_args()
-    print(pool(a.sets.split(","), a.per_kind, a.seed, a.out, a.llm))
+    if a.command == "score":
+        print(json.dumps(score(a.labels), indent=2))
+    elif a.command == "errors":
+        print("\n".join(errors(a.labels)))
+    else:
+        print(pool(a.sets.split(","), a.per_kind, a.seed, a.out, a.llm))

@@ -79,12 +79,10 @@ def test_prompt_depends_on_measure_and_focus_only(plan):
     m = plan.measure(32)
     assert measure_messages(replace(m), FOCUS) == measure_messages(m, FOCUS)  # its content, not the object
     assert measure_messages(plan.measure(33), FOCUS) != measure_messages(m, FOCUS)
-    assert measure_messages(m, "Which measures concern customs?") != measure_messages(m, FOCUS)
-    assert (
-        "Staff question: What must the General Administration of Customs do?"
-        in measure_messages(m, FOCUS)[-1]["content"]
-    )
-    assert "Staff question" not in measure_messages(m, "")[-1]["content"]
+    # the focus picks the clause the model rewrites: [32]'s first, or the one a topic is about
+    on_topic = measure_messages(m, "Which measures concern consignees, holders?")
+    assert on_topic != measure_messages(m, FOCUS) == measure_messages(m, "")
+    assert "Clause of measure [32]" in measure_messages(m, FOCUS)[-1]["content"]
 
 
 def test_answers_hit_across_questions_and_equal_live_answers(real_settings):
@@ -117,7 +115,7 @@ def test_prompt_or_index_change_invalidates(cache, plan, monkeypatch):
     monkeypatch.setattr(prompts, "PROMPT_VERSION", "99")
     assert not writer(cache).write(FakeLLM(), m, "", {7}).cached
     monkeypatch.undo()
-    monkeypatch.setattr(prompts, "MEASURE_USER", prompts.MEASURE_USER.replace("In one sentence", "Briefly"))
+    monkeypatch.setattr(prompts, "CLAUSE_USER", prompts.CLAUSE_USER.replace("Rewrite the clause", "Briefly"))
     fake = FakeLLM()
     assert not writer(cache).write(fake, m, "", {7}).cached  # a template edit without a version bump
     assert fake.prompts and "Briefly" in fake.prompts[0][-1]["content"]
@@ -261,7 +259,10 @@ def test_a_backend_that_adapts_threads_writes_one_answer_in_order(cache, plan):
     batch = writer(cache).start(llm, measures, FOCUS, {32, 33})
     assert llm.prompts == []  # nothing submitted ahead: written as the answer streams
     assert [batch.result(i).source for i in range(2)] == ["model", "model"]
-    assert [p[-1]["content"].split("]", 1)[0] for p in llm.prompts] == ["Measure [32", "Measure [33"]
+    assert [p[-1]["content"].split("]", 1)[0] for p in llm.prompts] == [
+        "Clause of measure [32",
+        "Clause of measure [33",
+    ]
 
 
 # ---------------------------------------------------------------- broken files
@@ -316,7 +317,11 @@ def test_unusable_location_answers_without_cache(tmp_path, plan, caplog):
     [
         (Retrieval("agency", agencies=[GAC]), FOCUS),
         (Retrieval("lead", agencies=[GAC]), FOCUS),
-        (Retrieval("agency_topic", agencies=[GAC], topic="software"), FOCUS),
+        (
+            Retrieval("agency_topic", agencies=[GAC], topic="software"),
+            "What must the General Administration of Customs do on software?",
+        ),
+        (Retrieval("joint", agencies=[GAC, GAC]), FOCUS),  # one agency named twice is not a pair
         (
             Retrieval("joint", agencies=["State Intellectual Property Office", "Ministry of Education"]),
             "What must the Ministry of Education and the State Intellectual Property Office do together?",

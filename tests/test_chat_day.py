@@ -7,10 +7,9 @@ from html import escape
 
 import pytest
 
-from assistant.highlight import mark
-
 from assistant import takeaway_ui, ui
 from assistant.answer import Assistant
+from assistant.highlight import mark
 from assistant.llm import FakeLLM
 from assistant.reading import PlanSearch, reading_html
 from assistant.retrieve import Retriever

@@ -1,0 +1,168 @@
+"""The checks catch what a reader catches: each rejects its kind of bad sentence and lets a faithful
+one through. Examples are shaped like the model's replies in the labelled set (eval/sentences)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import prompts
+from assistant.checks import REASONS, check_sentence, focus_terms, judge
+from assistant.llm import FakeLLM
+from assistant.sentences import SentenceWriter, measure_focus, measure_grammar, measure_messages, prompt_version
+
+GOOD = {
+    4: "The measure [4] requires the State Intellectual Property Office to improve the system for evaluating the "
+    "quality of patent examination.",
+    33: "The measure [33] requires the General Administration of Customs to strengthen the protection of "
+    "geographic indication trademarks.",
+    89: "Measure [89] requires the State Intellectual Property Office to carry out the top talent leadership plan.",
+}
+
+
+@pytest.mark.parametrize("number", sorted(GOOD))
+def test_faithful_sentences_pass(plan, number):
+    got = check_sentence(GOOD[number], plan.measure(number), {number})
+    assert got is not None and got.endswith(f"[{number}].") and got.startswith("It requires")
+
+
+@pytest.mark.parametrize(
+    ("number", "raw", "reason"),
+    [
+        (48, "It (responsible: State Administration for Industry and Commerce): [48].", "scaffold"),
+        (4, "Staff question: what must SIPO do to improve patent examination quality? [4]", "scaffold"),
+        (89, "Measure [89] requires a top talent leadership plan and a top talent leadership plan.", "repetition"),
+        (4, "The measure [4] requires the State Intellectual Property Office [4].", "stub"),
+        (4, "Measure [4] requires the system for evaluating the quality of the [4].", "stub"),
+        (33, "The measure [33] requires Customs to enforce the Trademark Law at the border.", "name"),
+        (
+            32,
+            "Measure [32] requires the Ministry of Commerce to improve the customs IPR protection filing system.",
+            "agency",
+        ),
+        (
+            23,
+            "The measure [23] requires a state-owned intellectual property office to promote IP financial services "
+            "for SMEs.",
+            "actor",
+        ),
+        (
+            16,
+            "The measure [16] requires the State Intellectual Property Office to supervise the service inventors.",
+            "actor",
+        ),
+        (4, "Measure [4] requires a comprehensive approach to evaluate the quality of patent examination.", "filler"),
+        (
+            1,
+            "The Ministry of Science and Technology must implement measures [1] to improve the evaluation of patents.",
+            "citation",
+        ),
+    ],
+)
+def test_each_check_rejects_its_kind(plan, number, raw, reason):
+    assert reason in REASONS
+    assert judge(raw, plan.measure(number), {number}).reason == reason
+
+
+@pytest.mark.parametrize(
+    ("number", "raw", "ok"),
+    [
+        (38, "National Copyright Administration is to protect audiovisual performances [38].", False),
+        (8, "Ministry of Agriculture is to ensure the development of new plant varieties [8].", False),
+        (8, "Ministry of Agriculture is to perfect the examination and management of new plant varieties [8].", True),
+        # "implement" for the plan's "push forward the implementation of"
+        (
+            70,
+            "National Development and Reform Commission is to implement the Guidelines on Accelerating the "
+            "Development of Hi-tech Services [70].",
+            True,
+        ),
+    ],
+)
+def test_a_clause_rewrite_keeps_the_clause_verb(plan, number, raw, ok):
+    assert (judge(raw, plan.measure(number), {number}).reason != "act") is ok
+
+
+def test_focus_clause_must_be_in_the_sentence(plan):
+    """Asked about geographic indications, a sentence on [33]'s cooperation with right holders is off focus."""
+    m = plan.measure(33)
+    raw = "The measure [33] requires the General Administration of Customs to improve cooperation with IPR holders."
+    focus = prompts.AGENCY_TOPIC_FOCUS.format(agency="General Administration of Customs", terms="indication")
+    assert judge(raw, m, {33}).reason == ""
+    assert judge(raw, m, {33}, focus).reason == "focus"
+    assert judge(GOOD[33], m, {33}, focus).reason == ""
+
+
+def test_focus_keeps_only_the_measures_topic_words(plan):
+    m = plan.measure(33)
+    focus = "What must the General Administration of Customs do on indications, lately?"
+    assert focus_terms(focus) == ["indications", "lately"]
+    assert measure_focus(m, focus) == "What must the General Administration of Customs do on indications?"
+    # a measure without the topic keeps the agency focus: the warmed cache entry
+    assert measure_focus(plan.measure(32), focus) == "What must the General Administration of Customs do?"
+    assert measure_focus(m, "Which measures concern desk, heading?") == ""
+
+
+def test_prompt_is_the_answering_clause(plan):
+    m = plan.measure(33)
+    on_gi = measure_messages(m, "Which measures concern trademarks, indication?")[-1]["content"]
+    plain = measure_messages(m, "")[-1]["content"]
+    assert "geographic indication trademarks" in on_gi and "geographic indication" not in plain
+    assert "Improve the mechanism of cooperation with IPR holders" in plain
+    assert 'starts with "General Administration of Customs is to"' in plain
+
+
+def test_grammar_goes_to_backends_that_take_one(plan, monkeypatch):
+    m = plan.measure(7)
+    fake = FakeLLM(grammars=True)
+    SentenceWriter().write(fake, m, "", {7})
+    assert fake.grammar_log == [measure_grammar(m, "")]
+    assert 'root ::= "National Copyright Administration is to "' in fake.grammar_log[0]
+    assert fake.grammar_log[0].rstrip().endswith('" [7]."')
+    plain = FakeLLM()
+    SentenceWriter().write(plain, m, "", {7})
+    assert plain.grammar_log == [None]
+    before = prompt_version()
+    monkeypatch.setattr(prompts, "CLAUSE_GRAMMAR", prompts.CLAUSE_GRAMMAR.replace("{8,", "{9,"))
+    assert prompt_version() != before  # the grammar is part of the cache key
+
+
+def test_grammar_parses(plan):
+    pytest.importorskip("llama_cpp")
+    from assistant.llm import _grammar
+
+    for n in (3, 29, 52, 89):
+        _grammar(measure_grammar(plan.measure(n), ""))
+
+
+@pytest.mark.slow
+def test_real_model_writes_within_the_grammar(plan):
+    """SmolLM2 under the clause grammar: the lead agency opens, the citation closes, nothing else cited."""
+    from assistant.llm import LlamaCppLLM, smollm2_path
+    from assistant.sentences import MAX_TOKENS
+
+    llm = LlamaCppLLM(smollm2_path(), threads=2)
+    for n in (18, 57):
+        m = plan.measure(n)
+        raw = llm.generate(measure_messages(m, ""), max_tokens=MAX_TOKENS, grammar=measure_grammar(m, ""))
+        assert raw.startswith(f"{m.lead_agency} is to ") and raw.rstrip().endswith(f"[{n}].")
+        assert raw.count("[") == 1
+
+
+def test_yes_no_focus_carries_the_highlighted_topic(plan):
+    """ "Does Customs do anything on geographical indications?": the sentence on [33] is about the clause
+    the answer highlights (geographic indication trademarks), not the measure's first clause."""
+    from assistant.retrieve import Retrieval
+    from assistant.sentences import focus_for
+    from assistant.understand.query import Constraint, Kind, Query
+
+    gac = "General Administration of Customs"
+    query = Query(
+        "q",
+        constraints=[Constraint(Kind.AGENCY, gac), Constraint(Kind.TOPIC, "geographical indications")],
+    )
+    focus = focus_for(Retrieval("yes_no", agencies=[gac], topic="geographical indications", query=query))
+    assert focus == "What must the General Administration of Customs do on geographical, indications?"
+    m = plan.measure(33)
+    assert "geographic indication trademarks" in measure_messages(m, focus)[-1]["content"]
+    cooperation = "General Administration of Customs is to improve the mechanism of cooperation with IPR holders [33]."
+    assert judge(cooperation, m, {33}, measure_focus(m, focus)).reason == "focus"
