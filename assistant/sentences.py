@@ -510,23 +510,23 @@ def warm_cli(settings: Settings) -> int:
     plan, registry = load_plan(settings)
     cache = open_cache(settings)
     if cache is None:
-        print("The sentence cache is off (IPPLAN_SENTENCE_CACHE=0): nothing to warm.", file=sys.stderr)
+        logger.warning("The sentence cache is off (IPPLAN_SENTENCE_CACHE=0): nothing to warm.")
         return 0
     try:
         llm = load_llm(settings.llm, settings)
     except BackendError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        logger.error("%s", exc)
         return 2
     writer = SentenceWriter(cache, index_version(manifest_for(settings, plan, registry)))
     if pruned := cache.prune(writer.prompt_version, writer.index_version):
-        print(f"Dropped {pruned} sentences written for another prompt or index version.", file=sys.stderr)
+        logger.info("Dropped %d sentences written for another prompt or index version.", pruned)
     jobs = warm_jobs(plan, registry)
     todo = writer.missing(llm, jobs)
     with tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc="Warming", unit="sentence", file=sys.stderr) as bar:
         try:
             counts = writer.warm(llm, todo, progress=lambda _: bar.update(1))
         except BackendError as exc:
-            print(f"error: the backend failed while warming ({exc}); run it again to resume.", file=sys.stderr)
+            logger.error("The backend failed while warming (%s); run it again to resume.", exc)
             return 1
     cache.close()
     print(

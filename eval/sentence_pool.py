@@ -20,14 +20,17 @@ import random
 import sys
 from collections import Counter
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
+
+from tqdm import tqdm
 
 from assistant.retrieve import Retrieval
 from assistant.sentences import focus_for
 from assistant.understand.routes import Route
 
 
-class FocusKind:
+class FocusKind(StrEnum):
     AGENCY = "agency"
     TOPIC = "topic"
     NONE = "none"
@@ -86,7 +89,7 @@ def pool(sets: list[str], per_kind: int, seed: int, out: Path, llm_spec: str | N
     out.parent.mkdir(parents=True, exist_ok=True)
     kinds: Counter = Counter()
     with out.open("w") as f:
-        for i, job in enumerate(jobs, 1):
+        for i, job in enumerate(tqdm(jobs, desc="Sentences", unit="sentence", file=sys.stderr), 1):
             m = plan[job.measure]
             stored = writer.cache.get(writer.key(llm, m, job.focus)) if writer.cache is not None else None
             if stored is not None:
@@ -106,8 +109,6 @@ def pool(sets: list[str], per_kind: int, seed: int, out: Path, llm_spec: str | N
             }
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
             kinds[(job.kind, passed)] += 1
-            print(f"\r{i}/{len(jobs)}", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
     return kinds
 
 
