@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from assistant import prompts
+from assistant.highlight import choose
 from assistant.text import CITATION, HEADS, STOP, stem, terms, words
 from index.clauses import opening_verbs, split_clauses
 from index.parse import Measure
@@ -245,9 +246,9 @@ def unknown_names(text: str, measure: Measure) -> bool:
 @lru_cache(maxsize=1)
 def _registry():
     from index.agencies import Registry
-    from index.config import DEFAULT_REGISTRY
+    from index.config import Settings
 
-    return Registry.load(DEFAULT_REGISTRY)
+    return Registry.load(Settings.from_env().registry)  # the configured registry (IPPLAN_REGISTRY)
 
 
 def _is_party(name: str, measure: Measure) -> bool:
@@ -380,6 +381,12 @@ def wrong_act(text: str, measure: Measure, focus: str = "") -> bool:
 _CARRY_OUT = frozenset(stem(w) for w in ("push", "carry", "advance", "promote", "implement", "launch", "conduct"))
 
 
+def focus_agency(focus: str) -> str | None:
+    """The agency of an agency-with-topic focus: ``"What must the SIPO do on pledges?" -> "SIPO"``."""
+    m = _TOPIC_FOCI[1].match(focus)
+    return m.group("agency") if m else None
+
+
 def focus_terms(focus: str) -> list[str]:
     """The topic words of a focus question, as written (none for an agency focus or no focus).
 
@@ -400,14 +407,15 @@ _TOPIC_FOCI = [_template(prompts.TOPIC_FOCUS), _template(prompts.AGENCY_TOPIC_FO
 
 
 def answer_clause(measure: Measure, topic: list[str] | None = None) -> tuple[int, int]:
-    """The span of the clause that answers: the one with most topic stems, else the first clause;
+    """The span of the clause that answers: the first the highlight would mark for these topic words
+    (:func:`assistant.highlight.choose`), else the first clause;
     a clause under four words runs on to the next (``"Improve the supervision, control and ..."``)."""
     text = measure.text
     clauses = split_clauses(measure.number, text, _verbs(text))
     if not clauses:
         return 0, len(text)
-    wanted = set(terms(" ".join(topic or [])))
-    best = max(clauses, key=lambda c: (len(wanted & set(terms(c.text))), -c.index))
+    chosen = choose(clauses, frozenset(terms(" ".join(topic or []))))  # the highlight's rule
+    best = clauses[chosen[0]] if chosen else clauses[0]
     return _whole(measure, clauses, best.start, best.end)
 
 

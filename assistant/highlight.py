@@ -24,24 +24,26 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
 
-from assistant.retrieve import Retrieval
 from assistant.text import terms, word_spans
 from assistant.understand.query import Kind
 from index.clauses import Clause, opening_verbs, split_clauses
 from index.parse import Measure, Plan
 
+if TYPE_CHECKING:
+    from assistant.retrieve import Retrieval
+
 Span = tuple[int, int]
 SPELLING = 88  # rapidfuzz ratio at which a longer word counts as a misspelling of a topic word
-GENERIC_DF = 0.2  # a stem in more than this share of measures is generic (the topic scorer's default)
 
 
 class Highlighter:
     """The clauses of every measure of one plan, and the ones that answer a topic."""
 
-    def __init__(self, plan: Plan, generic_df: float = GENERIC_DF):
+    def __init__(self, plan: Plan, generic_df: float):  # the topic scorer's calibrated share
         verbs = opening_verbs(m.text for m in plan.measures)
         self.clauses: dict[int, list[Clause]] = {
             m.number: split_clauses(m.number, m.text, verbs) for m in plan.measures
@@ -64,19 +66,27 @@ class Highlighter:
         wanted = self.topic_terms(topic)
         if not clauses or not (wanted or dense_clause is not None):
             return []
-        found = [_matches(c.text, wanted) for c in clauses]
-        chosen: set[int] = set()
-        if any(found):
-            top = max(len(f) for f in found)
-            chosen = {i for i, f in enumerate(found) if len(f) == top}
-            covered = set().union(*(found[i] for i in chosen))
-            for i in sorted(range(len(found)), key=lambda i: -len(found[i])):  # cover the remaining stems
-                if found[i] - covered:
-                    chosen.add(i)
-                    covered |= found[i]
-        elif dense_clause is not None and 0 <= dense_clause < len(clauses):
-            chosen = {dense_clause}
-        return [(clauses[i].start, clauses[i].end) for i in sorted(chosen)]
+        chosen = choose(clauses, wanted)
+        if not chosen and dense_clause is not None and 0 <= dense_clause < len(clauses):
+            chosen = [dense_clause]
+        return [(clauses[i].start, clauses[i].end) for i in chosen]
+
+
+def choose(clauses: Sequence[Clause], wanted: frozenset[str]) -> list[int]:
+    """The lexical choice (module doc, step 1), as clause indexes in text order; [] when no clause holds
+    a topic stem. The answer's highlight and the clause the model rewrites (``assistant/checks.py``)
+    both come from here."""
+    found = [_matches(c.text, wanted) for c in clauses]
+    if not any(found):
+        return []
+    top = max(len(f) for f in found)
+    chosen = {i for i, f in enumerate(found) if len(f) == top}
+    covered = set().union(*(found[i] for i in chosen))
+    for i in sorted(range(len(found)), key=lambda i: -len(found[i])):  # cover the remaining stems
+        if found[i] - covered:
+            chosen.add(i)
+            covered |= found[i]
+    return sorted(chosen)
 
 
 def _matches(clause: str, wanted: frozenset[str]) -> frozenset[str]:

@@ -1,24 +1,10 @@
 """Prompt templates as data: a prompt change is a clean diff here and nowhere else."""
 
 # The tiny model sees one measure at a time: shown several, it mixes them up and drops citations.
-MEASURE_SYSTEM = (
-    "You explain one measure of a Chinese government plan to policy staff. "
-    "Write exactly one short plain-English sentence using only the words and facts of the measure. "
-    "End the sentence with the citation given, like [7]. Do not add anything else."
-)
-
 # The prompt depends on (measure, focus) only, never on the raw question, so the reply can be
-# cached (assistant/sentences.py). Focus: the agency asked about, the topic terms, or none.
-MEASURE_USER = (
-    "Measure [{number}] (responsible: {agencies}):\n"
-    "{text}\n\n"
-    "{focus}"
-    "In one sentence, what does measure [{number}] require? End with [{number}]."
-)
-MEASURE_FOCUS = "Staff question: {focus}\n"
-# The focus is a canonical question, so that every wording of it shares one cached sentence. A
-# question line lets SmolLM2 pass the checks more often than a bare "about: X" line or none
-# (agency jobs 37/50 vs 30/50 and 28/50; bench questions 0.68 vs 0.55 with the raw question).
+# cached (assistant/sentences.py). Focus: the agency asked about, the topic terms, or none; it picks the
+# clause the model rewrites and keys the cache.
+# The focus is a canonical question, so that every wording of it shares one cached sentence.
 AGENCY_FOCUS = "What must the {agency} do?"
 JOINT_FOCUS = "What must the {a} and the {b} do together?"
 TOPIC_FOCUS = "Which measures concern {terms}?"

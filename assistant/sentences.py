@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import sys
 import threading
 import time
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 
 from assistant import prompts
 from assistant.cache import Key, SentenceCache
-from assistant.checks import answer_clause, check_sentence, focus_terms
+from assistant.checks import answer_clause, check_sentence, focus_agency, focus_terms
 from assistant.highlight import highlight_topic
 from assistant.llm import LLM, BackendError, Messages
 from assistant.retrieve import Retrieval
@@ -91,18 +90,10 @@ def measure_focus(m: Measure, focus: str) -> str:
         return focus
     have = set(terms(m.text))
     kept = [w for w in topic if set(terms(w)) & have]
-    agency = next((p.match(focus) for p in _AGENCY_TOPIC), None)
+    agency = focus_agency(focus)
     if agency:
-        return agency_focus(agency.group("agency"), " ".join(kept))
+        return agency_focus(agency, " ".join(kept))
     return prompts.TOPIC_FOCUS.format(terms=", ".join(kept)) if kept else ""
-
-
-_AGENCY_TOPIC = [
-    re.compile(
-        re.escape(prompts.AGENCY_TOPIC_FOCUS).replace(r"\{agency\}", "(?P<agency>.+?)").replace(r"\{terms\}", ".+")
-        + "$"
-    )
-]
 
 
 def answer_span(m: Measure, focus: str) -> tuple[int, int]:
@@ -123,17 +114,6 @@ def measure_messages(m: Measure, focus: str) -> Messages:
     return [{"role": "system", "content": prompts.CLAUSE_SYSTEM}, {"role": "user", "content": user}]
 
 
-def whole_measure_messages(m: Measure, focus: str) -> Messages:
-    """The prompt before issue 16 (the whole measure and the focus question), kept for comparisons."""
-    user = prompts.MEASURE_USER.format(
-        number=m.number,
-        agencies=m.responsibility,
-        text=m.text,
-        focus=prompts.MEASURE_FOCUS.format(focus=focus) if focus else "",
-    )
-    return [{"role": "system", "content": prompts.MEASURE_SYSTEM}, {"role": "user", "content": user}]
-
-
 def measure_grammar(m: Measure, focus: str) -> str:
     """The GBNF grammar for one measure's sentence: the lead agency's opening, a lower-case start, no
     brackets, questions or new lines, at most the clause's length plus 40 characters, the citation last."""
@@ -149,7 +129,7 @@ def measure_grammar(m: Measure, focus: str) -> str:
 def prompt_version() -> str:
     """``PROMPT_VERSION`` plus a hash of the templates (the grammar's too) and decoding length: editing
     a template invalidates the cache even when nobody bumps the number."""
-    templates = [prompts.CLAUSE_SYSTEM, prompts.CLAUSE_USER, prompts.CLAUSE_GRAMMAR, prompts.MEASURE_FOCUS]
+    templates = [prompts.CLAUSE_SYSTEM, prompts.CLAUSE_USER, prompts.CLAUSE_GRAMMAR]
     templates += [prompts.AGENCY_FOCUS, prompts.AGENCY_TOPIC_FOCUS, prompts.JOINT_FOCUS, prompts.TOPIC_FOCUS]
     text = "\x00".join([*templates, str(MAX_TOKENS)])
     return f"{prompts.PROMPT_VERSION}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
