@@ -120,10 +120,8 @@ def compact_line(hit: Hit, sentence: str, spans: list[Span], role: str) -> str:
     ``- **[49]** *lead: SAIC* · “keep improving the working mechanism of …”``
     """
     m = hit.measure
-    if spans:
-        text = "“" + " … ".join(m.text[a:b] for a, b in spans) + "”"
-    else:
-        text = re.sub(rf"\s*\[{m.number}\]", "", sentence).strip()
+    clause = "“" + " … ".join(m.text[a:b] for a, b in spans) + "”"
+    text = clause if spans else guard_citations(sentence, set())  # the line's number leads: no citation inside
     return f"- **[{m.number}]** *{role}* · {text}\n"
 
 

@@ -118,14 +118,19 @@ def dense_clauses(evidence: Iterable[dict]) -> dict[int, int]:
     return {int(e["measure"]): int(e["clause"]) for e in evidence if e.get("clause") is not None}
 
 
-def mark(text: str, spans: Sequence[Span], before: str = "**", after: str = "**") -> str:
-    """``text`` with each span wrapped: ``mark("ab cd", [(3, 5)]) -> "ab **cd**"``. Spans must not overlap."""
+def pieces(text: str, spans: Sequence[Span]) -> list[tuple[str, bool]]:
+    """``text`` as (piece, highlighted) pairs: ``("ab cd", [(3, 5)]) -> [("ab ", False), ("cd", True)]``.
+    Spans must not overlap; every surface (chat, cards, Markdown, DOCX) renders these pieces."""
     out, at = [], 0
     for start, end in sorted(spans):
-        out += [text[at:start], before, text[start:end], after]
+        out += [(text[at:start], False), (text[start:end], True)]
         at = end
-    out.append(text[at:])
-    return "".join(out)
+    return [p for p in [*out, (text[at:], False)] if p[0]]
+
+
+def mark(text: str, spans: Sequence[Span], before: str = "**", after: str = "**") -> str:
+    """``text`` with each span wrapped: ``mark("ab cd", [(3, 5)]) -> "ab **cd**"``."""
+    return "".join(f"{before}{p}{after}" if lit else p for p, lit in pieces(text, spans))
 
 
 def words_in(text: str, spans: Sequence[Span]) -> list[str]:

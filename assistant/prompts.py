@@ -37,6 +37,7 @@ NO_JOINT = "The plan does not cover this: no measure names both {a} and {b}."
 NO_TOPIC_FOR_AGENCY = "The plan does not cover this: none of the {count} measures of {agency} concerns “{topic}”."
 NO_TOPIC_IN = "The plan does not cover this: none of the {count} measures {scope} concerns “{topic}”."
 OTHER_YEAR = "The plan does not cover this: it is the plan for {plan_year} only, not {year}."
+QUOTES_SUMMARY = "Full quotes, section {section} ({count})"
 POINTERS = "The plan's measures on it, with their agencies:"
 NO_PREVIOUS = "None of the previous answer's measures match that."
 FILTERED = "None within the filters: {inside}; without them the answer has {where}. Clear the filters to see them."
@@ -89,6 +90,7 @@ ZH = {
     "filtered": "在所选筛选条件内没有措施（{inside}）。不加筛选时，答案有：{where}。清除筛选即可查看。",
     "none_match": "没有措施{scope}。{where}",
     "pointers": "计划中关于这一问题的措施及其负责单位：",
+    "quotes_summary": "第{section}部分原文（{count} 项）",
     "where": "第{section}部分 {count} 项",
     "scope_agency": "涉及{agency}",
     "scope_not_agency": "不涉及{agency}",

@@ -262,7 +262,7 @@ class Renderer:
 
     def quotes_summary(self, section: str, count: int) -> str:
         """The label of a compact answer's quotes for one section (quotes stay the plan's English)."""
-        return f"Full quotes, section {section} ({count})"
+        return prompts.QUOTES_SUMMARY.format(section=section, count=count)
 
     def pointers_line(self) -> str:
         return prompts.POINTERS

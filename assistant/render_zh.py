@@ -151,6 +151,9 @@ class ChineseRenderer(Renderer):
     def pointers_line(self) -> str:
         return ZH["pointers"]
 
+    def quotes_summary(self, section: str, count: int) -> str:
+        return ZH["quotes_summary"].format(section=section, count=count)
+
     def closest_line(self, topic: str, numbers: list[int]) -> str:
         return ZH["closest"].format(topic=topic, measures="、".join(f"第 {n} 项" for n in numbers))
 

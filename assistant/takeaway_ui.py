@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant import brief as briefs
+from assistant.highlight import mark, pieces
 from assistant.text import MEASURE_NUMBER
 from assistant.ui import cited_numbers, message_text
 from index import matrix as mx
@@ -211,24 +212,6 @@ def _spans(raw, length: int) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
-def _marked(quote: str, spans, before: str = "**", after: str = "**") -> str:
-    """The quote with each span wrapped: ``("ab cd", [(3, 5)]) -> "ab **cd**"``."""
-    out, at = [], 0
-    for start, end in spans:
-        out += [quote[at:start], before, quote[start:end], after]
-        at = end
-    return "".join([*out, quote[at:]])
-
-
-def _pieces(quote: str, spans) -> list[tuple[str, bool]]:
-    """The quote as (text, highlighted) pieces: ``("ab cd", [(3, 5)]) -> [("ab ", False), ("cd", True)]``."""
-    out, at = [], 0
-    for start, end in spans:
-        out += [(quote[at:start], False), (quote[start:end], True)]
-        at = end
-    return [p for p in [*out, (quote[at:], False)] if p[0]]
-
-
 def _title(plan: Plan) -> str:
     return f"Conversation about the {plan.header.plan_title}"
 
@@ -249,7 +232,7 @@ def conversation_markdown(turns: list[Turn], plan: Plan, version: str = "", gene
             lines += [f"### Citations ({len(t.citations)})", ""]
             for c in t.citations:
                 head = f"**[{c.number}]** Section {c.section} · {c.parties}"
-                lines += [head, "", f"> {_marked(c.quote, c.highlights)}", ""]
+                lines += [head, "", f"> {mark(c.quote, c.highlights)}", ""]
         else:
             lines += ["*No measures cited.*", ""]
     return "\n".join(lines)
@@ -294,7 +277,7 @@ def conversation_docx(turns: list[Turn], plan: Plan, version: str = "", generate
         doc.add_heading(f"Citations ({len(t.citations)})" if t.citations else "No measures cited", level=2)
         for c in t.citations:
             doc.add_paragraph(f"[{c.number}] Section {c.section} · {c.parties}")
-            _quote_paragraph(doc, _pieces(c.quote, c.highlights))
+            _quote_paragraph(doc, pieces(c.quote, c.highlights))
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import re
 
+from assistant.highlight import pieces
 from assistant.text import MEASURE_NUMBER, cited
 from index.parse import Measure, Plan
 
@@ -54,12 +55,7 @@ def chat_answer(text: str, cited: set[int] | None = None, filters: str = "") -> 
 
 def marked_html(text: str, spans=()) -> str:
     """``text`` escaped, each ``(start, end)`` span in ``<mark>``: ``("a<b", [(0, 1)]) -> "<mark>a</mark>&lt;b"``."""
-    out, at = [], 0
-    for start, end in sorted(spans):
-        out += [html.escape(text[at:start]), "<mark>", html.escape(text[start:end]), "</mark>"]
-        at = end
-    out.append(html.escape(text[at:]))
-    return "".join(out)
+    return "".join(f"<mark>{html.escape(p)}</mark>" if lit else html.escape(p) for p, lit in pieces(text, spans))
 
 
 def source_card(m: Measure, spans=()) -> str:
