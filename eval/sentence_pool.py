@@ -77,13 +77,29 @@ def sample(jobs: list[Job], per_kind: int, seed: int) -> list[Job]:
 
 def pool(sets: list[str], per_kind: int, seed: int, out: Path, llm_spec: str | None = None) -> Counter:
     from assistant.answer import Assistant
-    from assistant.checks import check_sentence, first_sentence
-    from assistant.sentences import MAX_TOKENS, measure_focus, measure_grammar, measure_messages
     from eval.run import SETS, load_questions
 
     assistant = Assistant.open(llm=llm_spec)
     questions = [q for name in sets for q in load_questions(SETS[name][0], SETS[name][1])]
     jobs = sample(collect(assistant, questions, assistant.settings.max_generated), per_kind, seed)
+    return write(assistant, jobs, out)
+
+
+def rewrite(jobs_from: Path, out: Path, llm_spec: str | None = None) -> Counter:
+    """The same (measure, focus) jobs as an earlier pool, written by today's prompt, grammar and checks:
+    a paired before/after for a second blind review (``shown`` is what the chat would show)."""
+    from assistant.answer import Assistant
+
+    rows = [json.loads(line) for line in jobs_from.read_text(encoding="utf-8").splitlines() if line.strip()]
+    jobs = [Job(r["measure"], r["focus"], r["focus_kind"], (r["measure"],)) for r in rows]
+    return write(Assistant.open(llm=llm_spec), jobs, out)
+
+
+def write(assistant, jobs: list[Job], out: Path) -> Counter:
+    """One row per job: the model's reply (from the cache or live), its first sentence and the verdict."""
+    from assistant.checks import check_sentence, first_sentence
+    from assistant.sentences import MAX_TOKENS, measure_focus, measure_grammar, measure_messages
+
     plan = {m.number: m for m in assistant.retriever.plan.measures}
     writer, llm = assistant.writer, assistant.llm
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -97,7 +113,8 @@ def pool(sets: list[str], per_kind: int, seed: int, out: Path, llm_spec: str | N
             else:
                 grammar = measure_grammar(m, job.focus) if llm.grammars else None
                 raw = llm.generate(measure_messages(m, job.focus), max_tokens=MAX_TOKENS, grammar=grammar)
-            passed = check_sentence(raw, m, set(job.allowed), measure_focus(m, job.focus)) is not None
+            shown = check_sentence(raw, m, set(job.allowed), measure_focus(m, job.focus))
+            passed = shown is not None
             row = {
                 "id": f"S{i:03d}",
                 "measure": job.measure,
@@ -106,6 +123,7 @@ def pool(sets: list[str], per_kind: int, seed: int, out: Path, llm_spec: str | N
                 "raw": raw,
                 "candidate": first_sentence(raw),
                 "passed": passed,
+                "shown": shown,
             }
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
             kinds[(job.kind, passed)] += 1
@@ -219,7 +237,8 @@ if __name__ == "__main__":
     import argparse
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("command", choices=["pool", "score", "errors"])
+    p.add_argument("command", choices=["pool", "rewrite", "score", "errors"])
+    p.add_argument("--jobs", type=Path, default=Path("eval/sentences/pool.jsonl"), help="rewrite: the pool to redo")
     p.add_argument("--labels", type=Path, default=LABELS)
     p.add_argument("--sets", default="blind14,topics-dev")
     p.add_argument("--per-kind", type=int, default=120)
@@ -231,5 +250,7 @@ if __name__ == "__main__":
         print(json.dumps(score(a.labels), indent=2))
     elif a.command == "errors":
         print("\n".join(errors(a.labels)))
+    elif a.command == "rewrite":
+        print(rewrite(a.jobs, a.out, a.llm))
     else:
         print(pool(a.sets.split(","), a.per_kind, a.seed, a.out, a.llm))
