@@ -310,7 +310,7 @@ def _exact_party(phrase: str, measure: Measure) -> bool:
         return False
     for f in found:
         rest = rest.replace(_norm(f.text), " ")
-    return set(rest.split()) <= _GENERIC_ACTORS | {"and", "both", "together", "with"}
+    return set(rest.split()) <= _GENERIC_ACTORS | {"and", "both", "together", "with", "leading"}
 
 
 def wrong_actor(text: str, measure: Measure) -> bool:
@@ -364,7 +364,7 @@ def wrong_act(text: str, measure: Measure, focus: str = "") -> bool:
     ``("National Copyright Administration is to protect audiovisual performances", [38]) -> True``;
     the verb may open any clause of the measure, and "implement" stands for "push forward", "carry out".
     """
-    subject = measure.lead_agency or "The responsible agencies"
+    subject = sentence_subject(measure, focus)
     if not text.startswith(f"{subject} is to "):
         return False
     verb = words(text[len(subject) + len(" is to ") :])[:1]
@@ -382,9 +382,19 @@ _CARRY_OUT = frozenset(stem(w) for w in ("push", "carry", "advance", "promote", 
 
 
 def focus_agency(focus: str) -> str | None:
-    """The agency of an agency-with-topic focus: ``"What must the SIPO do on pledges?" -> "SIPO"``."""
-    m = _TOPIC_FOCI[1].match(focus)
+    """The agency of an agency focus: ``"What must the SIPO do on pledges?" -> "SIPO"``."""
+    m = next((m for p in _AGENCY_FOCI if (m := p.match(focus))), None)
     return m.group("agency") if m else None
+
+
+def sentence_subject(measure: Measure, focus: str = "") -> str:
+    """Who the sentence says acts: the lead agency, or, when staff asked about a co-responsible agency,
+    that agency with the lead named (``prompts.CO_SUBJECT``)."""
+    lead = measure.lead_agency or "The responsible agencies"
+    asked = focus_agency(focus)
+    if asked and asked != lead and asked in measure.agencies:
+        return prompts.CO_SUBJECT.format(agency=asked, lead=lead)
+    return lead
 
 
 def focus_terms(focus: str) -> list[str]:
@@ -404,6 +414,7 @@ def _template(template: str) -> re.Pattern:
 
 
 _TOPIC_FOCI = [_template(prompts.TOPIC_FOCUS), _template(prompts.AGENCY_TOPIC_FOCUS)]
+_AGENCY_FOCI = [_template(prompts.AGENCY_FOCUS), _template(prompts.AGENCY_TOPIC_FOCUS)]
 
 
 def answer_clause(measure: Measure, topic: list[str] | None = None) -> tuple[int, int]:

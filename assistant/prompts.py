@@ -22,6 +22,9 @@ CLAUSE_USER = (
     "Clause: {clause}\n\n"
     'Rewrite the clause as one sentence that starts with "{subject} is to" and ends with [{number}].'
 )
+# The sentence's subject when staff asked about a co-responsible agency: the agency asked about, with
+# the lead named (the blind review marked "{lead} is to ..." off the question for a co-agency's focus).
+CO_SUBJECT = "{agency}, with the {lead} leading,"
 # GBNF; ``<subject>``, ``<limit>`` and ``<number>`` are filled in (GBNF's own braces stay literal).
 CLAUSE_GRAMMAR = 'root ::= "<subject> is to " [a-z] [^\\n\\[\\]?:()]{8,<limit>} " [<number>]."\n'
 # Bump when the meaning of the prompts changes; the cache key also hashes the templates themselves.

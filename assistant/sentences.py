@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from assistant import prompts
 from assistant.cache import Key, SentenceCache
-from assistant.checks import answer_clause, check_sentence, focus_agency, focus_terms
+from assistant.checks import answer_clause, check_sentence, focus_agency, focus_terms, sentence_subject
 from assistant.highlight import highlight_topic
 from assistant.llm import LLM, BackendError, Messages
 from assistant.retrieve import Retrieval
@@ -109,7 +109,7 @@ def measure_messages(m: Measure, focus: str) -> Messages:
         number=m.number,
         agencies=m.responsibility,
         clause=m.text[start:end].rstrip(" .;,"),
-        subject=m.lead_agency or "The responsible agencies",
+        subject=sentence_subject(m, measure_focus(m, focus)),
     )
     return [{"role": "system", "content": prompts.CLAUSE_SYSTEM}, {"role": "user", "content": user}]
 
@@ -118,7 +118,7 @@ def measure_grammar(m: Measure, focus: str) -> str:
     """The GBNF grammar for one measure's sentence: the lead agency's opening, a lower-case start, no
     brackets, questions or new lines, at most the clause's length plus 40 characters, the citation last."""
     start, end = answer_span(m, focus)
-    subject = (m.lead_agency or "The responsible agencies").replace("\\", "").replace('"', "")
+    subject = sentence_subject(m, measure_focus(m, focus)).replace("\\", "").replace('"', "")
     return (
         prompts.CLAUSE_GRAMMAR.replace("<subject>", subject)
         .replace("<limit>", str(end - start + 40))
@@ -129,7 +129,7 @@ def measure_grammar(m: Measure, focus: str) -> str:
 def prompt_version() -> str:
     """``PROMPT_VERSION`` plus a hash of the templates (the grammar's too) and decoding length: editing
     a template invalidates the cache even when nobody bumps the number."""
-    templates = [prompts.CLAUSE_SYSTEM, prompts.CLAUSE_USER, prompts.CLAUSE_GRAMMAR]
+    templates = [prompts.CLAUSE_SYSTEM, prompts.CLAUSE_USER, prompts.CLAUSE_GRAMMAR, prompts.CO_SUBJECT]
     templates += [prompts.AGENCY_FOCUS, prompts.AGENCY_TOPIC_FOCUS, prompts.JOINT_FOCUS, prompts.TOPIC_FOCUS]
     text = "\x00".join([*templates, str(MAX_TOKENS)])
     return f"{prompts.PROMPT_VERSION}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"

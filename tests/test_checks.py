@@ -166,3 +166,19 @@ def test_yes_no_focus_carries_the_highlighted_topic(plan):
     assert "geographic indication trademarks" in measure_messages(m, focus)[-1]["content"]
     cooperation = "General Administration of Customs is to improve the mechanism of cooperation with IPR holders [33]."
     assert judge(cooperation, m, {33}, measure_focus(m, focus)).reason == "focus"
+
+
+def test_the_subject_is_the_co_agency_asked_about_with_the_lead_named(plan):
+    from assistant.checks import sentence_subject
+    from assistant.sentences import agency_focus
+
+    m = plan.measure(90)  # led by SIPO, with the Propaganda Department among its agencies
+    co = next(a for a in m.agencies if a != m.lead_agency)
+    assert sentence_subject(m, agency_focus(co)) == prompts.CO_SUBJECT.format(agency=co, lead=m.lead_agency)
+    assert sentence_subject(m, agency_focus(m.lead_agency)) == m.lead_agency
+    assert sentence_subject(m, agency_focus("General Armament Department")) == m.lead_agency  # not its measure
+    assert sentence_subject(m, "") == m.lead_agency
+    messages = measure_messages(m, agency_focus(co, "publicity week"))
+    assert f'starts with "{co}, with the {m.lead_agency} leading, is to"' in messages[-1]["content"]
+    reply = f"{co}, with the {m.lead_agency} leading, is to organize the national IP publicity week [90]."
+    assert check_sentence(reply, m, {90}, agency_focus(co)) is not None
