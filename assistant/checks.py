@@ -62,6 +62,7 @@ REASONS = (
     "actor",  # someone said to act who is not among the measure's parties ("the government must ...")
     "filler",  # a run of words the measure does not contain ("a comprehensive approach")
     "act",  # "{agency} is to <verb>": a verb the answering clause does not open with ("protect" for "hold")
+    "thin",  # a clause rewrite that keeps too little of its clause ("transform the field of agriculture")
     "grounded",  # too few of its content words are in the measure
     "focus",  # leaves out the clause the topic focus is about
 )
@@ -107,6 +108,8 @@ def judge(raw: str, measure: Measure, allowed: set[int], focus: str = "") -> Ver
             return Verdict(None, reason)
     if wrong_act(text, measure, focus):
         return Verdict(None, "act")
+    if thin(text, measure, focus):
+        return Verdict(None, "thin")
     if groundedness(text, measure) < GROUNDED:
         return Verdict(None, "grounded")
     if misses_focus(text, measure, focus):
@@ -205,8 +208,12 @@ def is_stub(text: str, measure: Measure) -> bool:
     said = words(text)
     if said and said[-1] in _DANGLING:
         return True
-    bodies = {w for a in (*measure.agencies, *measure.other_parties) for w in words(a)}
-    content = [w for w in said if w not in STOP and w not in bodies and w not in {"it", "require", "requires"}]
+    who, rest = actor(text)
+    if who:  # "NCAC is to revise the Copyright Law": the predicate's words count, not the subject's
+        content = [w for w in words(rest) if w not in STOP]
+    else:
+        bodies = {w for a in (*measure.agencies, *measure.other_parties) for w in words(a)}
+        content = [w for w in said if w not in STOP and w not in bodies and w not in {"it", "require", "requires"}]
     if len(content) < 3:
         return True
     verbs = {stem(v) for v in opening_verbs([measure.text])}
@@ -328,12 +335,34 @@ def wrong_actor(text: str, measure: Measure) -> bool:
         return True
     verb = words(rest)[:1]
     if verb and verb[0] not in STOP:  # the act itself: the measure's own verb (or its noun: "study")
-        return stem(verb[0]) not in set(terms(measure.text)) | _FRAMING | _PARAPHRASE
+        said = stem(verb[0])
+        have = set(terms(measure.text))
+        return said not in have | _FRAMING | _ACTS[0] and not same_act(said, have)
     return False
 
 
-# Verbs a faithful paraphrase uses for the plan's "build", "set up", "establish", "formulate".
-_PARAPHRASE = frozenset(stem(w) for w in ("develop", "create", "establish", "build", "set"))
+# Acts a faithful paraphrase may swap for one another, one family each (plain English verbs): the plan's
+# "build, set up, establish"; "improve, perfect, strengthen"; "push forward, carry out, advance"; ...
+# The first family (building) is always a faithful paraphrase of the plan's "formulate", "set up".
+_ACTS = tuple(
+    frozenset(stem(w) for w in family.split())
+    for family in (
+        "develop create establish build set construct form",
+        "improve enhance strengthen perfect optimize reinforce intensify deepen consolidate refine upgrade",
+        "push carry advance promote implement launch conduct facilitate accelerate speed boost",
+        "study explore research investigate",
+        "combat crack fight tackle strike",
+        "expand extend broaden widen increase",
+        "guide encourage support help",
+    )
+)
+
+
+def same_act(said: str, stems: set[str]) -> bool:
+    """The verb stem ``said`` shares an act family with one of ``stems`` ("enhance" ~ "improve")."""
+    return any(said in family and family & stems for family in _ACTS)
+
+
 # Framing words a faithful sentence adds: "requires", "ensure that", "implement" (for launch, carry out).
 _FRAMING = frozenset(stem(w) for w in ("require", "ensure", "implement", "measure", "task", "also"))
 
@@ -362,7 +391,8 @@ def wrong_act(text: str, measure: Measure, focus: str = "") -> bool:
     -> "protect ..."; "amend the system of evaluation indicators" -> "evaluate").
 
     ``("National Copyright Administration is to protect audiovisual performances", [38]) -> True``;
-    the verb may open any clause of the measure, and "implement" stands for "push forward", "carry out".
+    the verb may open any clause of the measure, or be of the same act (:data:`_ACTS`: "enhance" for
+    "improve", "implement" for "push forward", "carry out").
     """
     subject = sentence_subject(measure, focus)
     if not text.startswith(f"{subject} is to "):
@@ -374,11 +404,23 @@ def wrong_act(text: str, measure: Measure, focus: str = "") -> bool:
     # "Further improve", "Organize and attend", "Study and formulate": a clause's first four words
     opening = {stem(w) for c in clauses for w in words(c.text)[:4]}
     said = stem(verb[0])
-    return said not in opening and not (said in _CARRY_OUT and opening & _CARRY_OUT)
+    return said not in opening and not same_act(said, opening)
 
 
-# The plan's many ways of saying "do it" ("push forward", "carry out", "advance"), one act for the check.
-_CARRY_OUT = frozenset(stem(w) for w in ("push", "carry", "advance", "promote", "implement", "launch", "conduct"))
+COVERAGE = 0.65  # share of the answering clause's content stems a rewrite keeps (fitted on the dev labels)
+
+
+def thin(text: str, measure: Measure, focus: str = "") -> bool:
+    """A rewrite of the answering clause ("{subject} is to ...") that keeps less than :data:`COVERAGE` of
+    the clause's content stems: vague ("promote the development of forestry") or distorted ("transform
+    the field of agriculture" for "advance IP transformation in the field of agriculture")."""
+    subject = sentence_subject(measure, focus)
+    if not text.startswith(f"{subject} is to "):
+        return False
+    start, end = answer_clause(measure, focus_terms(focus))
+    wanted = set(terms(measure.text[start:end]))
+    kept = wanted & set(terms(text[len(subject) :]))
+    return bool(wanted) and len(kept) < COVERAGE * len(wanted)
 
 
 def focus_agency(focus: str) -> str | None:
