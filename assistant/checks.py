@@ -429,13 +429,23 @@ def focus_agency(focus: str) -> str | None:
     return m.group("agency") if m else None
 
 
+def focus_agencies(focus: str) -> list[str]:
+    """The agencies a focus asks about: one (agency focus) or two (joint focus), else none."""
+    if m := _JOINT_FOCUS.match(focus):
+        return [m.group("a"), m.group("b")]
+    one = focus_agency(focus)
+    return [one] if one else []
+
+
 def sentence_subject(measure: Measure, focus: str = "") -> str:
-    """Who the sentence says acts: the lead agency, or, when staff asked about a co-responsible agency,
-    that agency with the lead named (``prompts.CO_SUBJECT``)."""
+    """Who the sentence says acts: the lead agency, or, when staff asked about a co-responsible agency
+    (the first of a joint question's pair the measure names), that agency with the lead named
+    (``prompts.CO_SUBJECT``)."""
     lead = measure.lead_agency or "The responsible agencies"
-    asked = focus_agency(focus)
-    if asked and asked != lead and asked in measure.agencies:
-        return prompts.CO_SUBJECT.format(agency=asked, lead=lead)
+    asked = focus_agencies(focus)
+    co = [a for a in asked if a != lead and a in measure.agencies]
+    if co and lead not in asked:
+        return prompts.CO_SUBJECT.format(agency=co[0], lead=lead)
     return lead
 
 
@@ -457,6 +467,9 @@ def _template(template: str) -> re.Pattern:
 
 _TOPIC_FOCI = [_template(prompts.TOPIC_FOCUS), _template(prompts.AGENCY_TOPIC_FOCUS)]
 _AGENCY_FOCI = [_template(prompts.AGENCY_FOCUS), _template(prompts.AGENCY_TOPIC_FOCUS)]
+_JOINT_FOCUS = re.compile(
+    re.escape(prompts.JOINT_FOCUS).replace(r"\{a\}", "(?P<a>.+?)").replace(r"\{b\}", "(?P<b>.+?)") + "$"
+)
 
 
 def answer_clause(measure: Measure, topic: list[str] | None = None) -> tuple[int, int]:

@@ -178,6 +178,10 @@ def test_the_subject_is_the_co_agency_asked_about_with_the_lead_named(plan):
     assert sentence_subject(m, agency_focus(m.lead_agency)) == m.lead_agency
     assert sentence_subject(m, agency_focus("General Armament Department")) == m.lead_agency  # not its measure
     assert sentence_subject(m, "") == m.lead_agency
+    other = next(a for a in ("General Armament Department", "Ministry of Finance") if a not in m.agencies)
+    pair = prompts.JOINT_FOCUS.format(a=co, b=other)  # a joint question: the pair's member the measure names
+    assert sentence_subject(m, pair) == prompts.CO_SUBJECT.format(agency=co, lead=m.lead_agency)
+    assert sentence_subject(m, prompts.JOINT_FOCUS.format(a=m.lead_agency, b=co)) == m.lead_agency
     messages = measure_messages(m, agency_focus(co, "publicity week"))
     assert f'starts with "{co}, with the {m.lead_agency} leading, is to"' in messages[-1]["content"]
     reply = f"{co}, with the {m.lead_agency} leading, is to organize the national IP publicity week [90]."
