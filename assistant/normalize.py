@@ -7,6 +7,7 @@ look like ASCII but are not. Both arrive by copy and paste from Word, PDFs and C
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 
@@ -18,3 +19,37 @@ def normalize_text(text: str) -> str:
     """
     kept = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Cs"))
     return unicodedata.normalize("NFKC", kept)
+
+
+# Written English shorthand, spelled out so that names and the plan's words match: "the customs admin"
+# is the customs administration; "govt" is the government; "&" is "and" between words.
+_SHORTHAND = {
+    "&": "and",
+    "admin": "administration",
+    "dept": "department",
+    "depts": "departments",
+    "govt": "government",
+    "gov't": "government",
+    "info": "information",
+    "intl": "international",
+    "int'l": "international",
+    "natl": "national",
+    "nat'l": "national",
+    "mgmt": "management",
+    "w/": "with",
+}
+_SHORTHAND_RE = re.compile(
+    r"(?<![\w&/'])(" + "|".join(re.escape(k) for k in sorted(_SHORTHAND, key=len, reverse=True)) + r")(?![\w&'])",
+    re.I,
+)
+
+
+def spell_out(text: str) -> str:
+    """Common written shorthand spelled out: ``"MARA & the forestry admin" -> "MARA and the forestry
+    administration"``. Capitalised forms keep their capital ("Govt" -> "Government")."""
+
+    def full(m: re.Match) -> str:
+        word = _SHORTHAND[m.group(1).lower()]
+        return word.capitalize() if m.group(1)[0].isupper() else word
+
+    return _SHORTHAND_RE.sub(full, text)

@@ -146,6 +146,7 @@ class TopicScorer:
             per_measure[number] += " " + " ".join(texts)
         self.docs = list(per_measure.values())  # every word the plan uses for a measure (the speller's too)
         self.plan_terms = dict(Counter(t for d in self.docs for t in set(terms(d))))
+        self._doc_terms = [set(terms(d)) for d in self.docs]
 
     def expansion_text(self, number: int) -> str:
         """A measure's plain-language expansions (questions and keywords) as one string."""
@@ -172,8 +173,10 @@ class TopicScorer:
             len(stem_) >= 5 and any(t.startswith(stem_) or stem_.startswith(t) for t in text if len(t) >= 5)
         )
 
-    def _shares(self, number: int, stems: set[str]) -> bool:
-        return any(self._uses(number, t) for t in stems)
+    def _shares(self, number: int, stems: set[str], paraphrases: bool = False) -> bool:
+        """The measure's text uses a stem; with ``paraphrases``, its plain-language paraphrases count too
+        ("folk" for "folklore")."""
+        return any(self._uses(number, t) or (paraphrases and t in self._doc_terms[number - 1]) for t in stems)
 
     def covered(self, topic: str, topic_terms: list[str], scored: list[Scored]) -> bool:
         """False when the question's own words are not the plan's (a topic the plan never mentions)
@@ -239,7 +242,7 @@ class TopicScorer:
         keep = [
             s
             for s in mine
-            if (s.relevance(cal.alpha) >= cal.floor and self._shares(s.number, spec))
+            if (s.relevance(cal.alpha) >= cal.floor and self._shares(s.number, spec, paraphrases=True))
             or self.literal(s.number, topic_terms)
         ]
         result = TopicResult(evidence=[s.evidence() for s in mine[:8]], real=confident)

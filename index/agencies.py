@@ -79,10 +79,15 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).lower()
 
 
+# A name joined by a dash to one of these is still the name: "SAIC-led", "MOFCOM-run", "Customs-only".
+_COMPOUND = r"(?:led|run|headed|chaired|managed|coordinated|organised|organized|driven|only|related|involved)\b"
+
+
 def _alternation(keys) -> re.Pattern:
-    """Regex matching any key as whole words, longest first (names may contain dashes)."""
+    """Regex matching any key as whole words, longest first (names may contain dashes, so a dash ends a
+    name only before a compounding word: "SAIC-led")."""
     alts = sorted(keys, key=len, reverse=True)
-    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(a) for a in alts) + r")(?![\w-])")
+    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(a) for a in alts) + rf")(?!\w)(?!-(?!{_COMPOUND}))")
 
 
 class Registry:

@@ -11,6 +11,7 @@ import pytest
 from assistant.answer import Assistant
 from assistant.llm import FakeLLM
 from assistant.retrieve import Abstain, Retriever, Route
+from assistant.understand.query import Kind
 from eval.run import load_floors
 from index.config import REPO_ROOT, Settings
 
@@ -228,3 +229,48 @@ def test_theme_phrase_span_starts_at_its_first_word_as_written(plan):
     text = "Which SIPO tasks sit in the IP Services chapter?"
     [(phrase, start, end)] = SectionFinder(plan).theme_phrase(text, [])
     assert text[start:].startswith("IP Services") and phrase.startswith("IP Services")
+
+
+def _in_section(plan, numbers, numeral):
+    return [n for n in numbers if plan.measure(n).section == numeral]
+
+
+def test_an_agency_joined_to_its_role_by_a_dash_is_still_that_agency(retriever, plan):
+    saic = "State Administration for Industry and Commerce"
+    r = retriever.retrieve("SAIC-led items in section V")
+    assert r.numbers == _in_section(plan, agency_set(plan, saic, lead=True), "V")
+    r = retriever.retrieve("MOFCOM-headed measures, please")
+    assert r.numbers == agency_set(plan, "Ministry of Commerce", lead=True)
+
+
+def test_a_described_body_before_measures_owns_them(retriever, plan):
+    commerce = agency_set(plan, "Ministry of Commerce")
+    for question in ("the commerce ministry measures in part V", "The commerce ministry's measures in part V?"):
+        assert retriever.retrieve(question).numbers == _in_section(plan, commerce, "V"), question
+
+
+def test_slashed_names_and_asides_belong_to_the_agency_not_the_topic(retriever, plan):
+    sarft = "State Administration of Radio, Film, and Television"
+    r = retriever.retrieve("What is the film/TV regulator given in section VIII?")
+    assert r.numbers == _in_section(plan, agency_set(plan, sarft), "VIII")
+    assert not r.query.of(Kind.TOPIC)
+    r = retriever.retrieve("What does customs (the one that checks goods crossing the border) lead?")
+    assert r.numbers == agency_set(plan, "General Administration of Customs", lead=True)
+
+
+def test_written_shorthand_is_spelled_out_before_parsing(retriever):
+    from assistant.normalize import spell_out
+
+    assert spell_out("the forestry & grassland admin, govt info") == (
+        "the forestry and grassland administration, government information"
+    )
+    assert spell_out("R&D and AT&T stay") == "R&D and AT&T stay"
+    q = retriever.retrieve("measures of the natl forestry & grassland admin").query
+    assert [c.value for c in q.of(Kind.AGENCY)] == ["State Forestry Administration"]
+
+
+def test_adverbs_are_not_a_topic_and_paraphrase_words_narrow(retriever, plan):
+    r = retriever.retrieve("Is the Ministry of Science and Technology ever just a co-agency?")
+    assert not r.query.of(Kind.TOPIC) and r.numbers
+    # measure 54 says "folklore" and "artistic"; its plain-language paraphrases say "folk"
+    assert retriever.retrieve("Does the Ministry of Culture lead anything on folk art?").numbers == [54]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from assistant.text import word_spans, words
+from assistant.text import HEADS, word_spans, words
 from assistant.understand import cues
 from assistant.understand.query import Constraint, Kind, MatchHow, Role
 from index.agencies import Registry
@@ -88,6 +88,12 @@ class AgencyFinder:
         found = [self._extend(text, f) for f in found if not any(a <= f.start < b for a, b in taken)]
         return sorted(found, key=lambda f: f.start)
 
+    def _own_words(self, name: str) -> set[str]:
+        """Every word the registry uses for a body: names, short names, abbreviations, roles."""
+        a = self.registry.by_name[name]
+        said = [a.name, *a.short_names, *a.abbreviations, *a.roles]
+        return {w for n in said for w in words(n)}
+
     def _extend(self, text: str, m: _Mention) -> _Mention:
         """Names run on in two general ways: "... of the State Council" (the organ it sits under), and
         a merger's "... and <Words>" when those words are in the body's successor names ("Ministry of
@@ -95,6 +101,13 @@ class AgencyFinder:
         rest = text[m.end :]
         if suffix := _STATE_COUNCIL.match(rest):
             m = replace(m, end=m.end + suffix.end(), text=text[m.start : m.end + suffix.end()])
+            rest = text[m.end :]
+        slashed = _SLASHED.match(rest)
+        if slashed and len(m.names) == 1 and set(words(slashed.group(1))) <= self._own_words(m.names[0]):
+            m = replace(m, end=m.end + slashed.end(), text=text[m.start : m.end + slashed.end()])
+            rest = text[m.end :]
+        if aside := _ASIDE.match(rest):  # what the body does, said to name it: not the question's topic
+            m = replace(m, end=m.end + aside.end())
             rest = text[m.end :]
         merged = _AND_WORDS.match(rest)
         if merged and len(m.names) == 1:
@@ -162,6 +175,14 @@ _DUTY_PHRASE = re.compile(
 _PARENTS = ["State Council", "Central Military Commission", "CMC", "CPC Central Committee", "PLA"]
 _STATE_COUNCIL = re.compile(r"^\s+of\s+(?:the\s+)?(?:" + "|".join(_PARENTS) + r")\b", re.I)
 _AND_WORDS = re.compile(r"^\s+(?:and|&)\s+([A-Z][\w-]*(?:\s+[A-Z][\w-]*){0,2})")
+# "radio/film/TV regulator": more of the body's own words joined by slashes, then its head noun
+_SLASHED = re.compile(r"^((?:\s*/\s*[A-Za-z][\w-]*)+)(\s+(?:" + "|".join(sorted(HEADS)) + r")\b)?", re.I)
+# "customs (the body which checks cargo)", "... office, i.e. the one who ...": a description aside
+_ASIDE = re.compile(
+    r"^\s*(?:\(\s*(?:i\.e\.,?\s*|that is,?\s*)?(?:the\s+(?:one|body|agency|office)\s+)?(?:that|which|who)\b[^)]*\)"
+    r"|[,—–-]+\s*(?:i\.e\.,?\s*)?the\s+(?:one|body|agency|office)\s+(?:that|which|who)\b[^,;:?.—–]*)",
+    re.I,
+)
 _PASSIVE_AFTER = re.compile(r"^\W*(?:\w+\s+){0,2}?(?:be|been|being|get|gets|got)\s+\w+(?:ed|en|t)\b", re.I)
 _ABOUT_BEFORE = re.compile(r"(?<!what )(?<!how )\b(?:about|concerning|regarding)\s+(?:the\s+|how\s+)?$", re.I)
 _PERSONS = {"judges", "people", "officials", "inspectors", "folks", "guys", "cops", "diplomats", "officers", "staff"}

@@ -28,6 +28,10 @@ _VERBS = FUNCTION_WORDS | {
     *("lead", "leads", "leading", "led", "run", "runs", "handle", "handles", "own", "owns", "take", "takes"),
     *("head", "heads", "deliver", "do", "doing", "supposed", "expected"),
 }
+# Nouns for what is asked about a body, never a compound's second half: "the trade ministry measures"
+# is the ministry's measures, where "IP court cases" are cases.
+_ASKED = frozenset({"measure", "measures", "item", "items", "task", "tasks", "duty", "duties", "responsibilities",
+                    "role", "roles", "part", "share", "work", "entries", "actions", "assignments", "jobs"})  # fmt: skip
 
 
 class Describer:
@@ -59,7 +63,8 @@ class Describer:
             if tok not in HEADS or any(a <= start < b for a, b in taken):
                 continue
             nxt = tokens[i + 1][0] if i + 1 < len(tokens) else ""
-            if nxt and nxt not in _VERBS and stem(nxt) in self.nouns and text[end : tokens[i + 1][1]] == " ":
+            compound = nxt and nxt not in _VERBS and nxt not in _ASKED and stem(nxt) in self.nouns
+            if compound and text[end : tokens[i + 1][1]] == " ":
                 continue  # "IP court cases", "service inventions": the head noun is a modifier here
             mods: list[tuple[str, int]] = []
             j = i - 1

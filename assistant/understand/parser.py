@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import date
 
 from assistant.conversation import state_from
-from assistant.normalize import normalize_text
+from assistant.normalize import normalize_text, spell_out
 from assistant.text import CJK, STOP, Speller, stem, words
 from assistant.understand import asks, cues, facts, followup, numbers
 from assistant.understand.agencies import AgencyFinder
@@ -77,6 +77,9 @@ _CUE_WORDS = frozenset(
        "five", "six", "opening", "closing", "first", "last", "each", "both", "either", "but", "i'm", "i'd",
        "i've", "we're", "whether", "if", "hand", "hands", "say", "involved", "named", "lead", "touch", "touches",
        "tackle", "tackles", "address", "addresses", "deal", "deals", "plan's"}
+    # adverbs of degree and frequency: "does X really ever lead?"
+    | {"ever", "just", "really", "still", "even", "simply", "merely", "basically", "usually", "always", "never",
+       "sometimes", "often", "given"}
 )  # fmt: skip
 # Organisation words that never carry a topic (a body the question names is claimed by the agency
 # extractor; "courts" or "judges" left over from a description read as a topic stay in the topic).
@@ -129,7 +132,7 @@ class QueryParser:
 
     def parse(self, question: str, history: list[dict] | None = None, depth: int = 0) -> Query:
         """The typed query for ``question`` given the chat ``history``."""
-        text = " ".join(normalize_text(question).split())
+        text = " ".join(spell_out(normalize_text(question)).split())
         q = Query(text=text, corrected=text)
         if not words(text) and not CJK.search(text):
             q.stop = Stop.EMPTY
