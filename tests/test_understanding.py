@@ -274,3 +274,14 @@ def test_adverbs_are_not_a_topic_and_paraphrase_words_narrow(retriever, plan):
     assert not r.query.of(Kind.TOPIC) and r.numbers
     # measure 54 says "folklore" and "artistic"; its plain-language paraphrases say "folk"
     assert retriever.retrieve("Does the Ministry of Culture lead anything on folk art?").numbers == [54]
+
+
+def test_bodies_merged_today_are_one_body_when_the_merger_is_said(retriever, plan):
+    lao, moj = "Legislative Affairs Office", "Ministry of Justice"
+    both = sorted(set(agency_set(plan, lao)) | set(agency_set(plan, moj)))
+    r = retriever.retrieve("Ministry of Justice tasks, including those of the legislative office it absorbed")
+    assert r.numbers == both
+    # without a merger said, two bodies named together are a joint question
+    assert retriever.retrieve(
+        "measures with both the Ministry of Justice and the Legislative Affairs Office"
+    ).numbers == sorted(set(agency_set(plan, lao)) & set(agency_set(plan, moj)))

@@ -88,6 +88,26 @@ class AgencyFinder:
         found = [self._extend(text, f) for f in found if not any(a <= f.start < b for a, b in taken)]
         return sorted(found, key=lambda f: f.start)
 
+    def _today(self, name: str) -> set[str]:
+        """A 2012 body and the names it carries today: {"Legislative Affairs Office", "Ministry of Justice"}."""
+        agency = self.registry.by_name.get(name)
+        return {name, *(s.name for s in agency.successors)} if agency else {name}
+
+    def _one_body_today(self, constraints: list[Constraint]) -> list[Constraint] | None:
+        """Included agencies that are one body today, merged into one "any of" constraint ("today's Ministry
+        of Justice, counting the legislative office it absorbed"); None when there are none to merge."""
+        agencies = [c for c in constraints if c.kind == Kind.AGENCY and c.include and c.role == Role.ANY]
+        if len(agencies) < 2:
+            return None
+        names = [c.any_of or (str(c.value),) for c in agencies]
+        today = [set().union(*(self._today(n) for n in ns)) for ns in names]
+        if not all(today[0] & t for t in today[1:]):
+            return None
+        union = tuple(dict.fromkeys(n for ns in names for n in ns))
+        first = agencies[0]
+        merged = replace(first, any_of=union, text=" + ".join(c.text for c in agencies))
+        return [merged if c is first else c for c in constraints if c not in agencies[1:]]
+
     def _own_words(self, name: str) -> set[str]:
         """Every word the registry uses for a body: names, short names, abbreviations, roles."""
         a = self.registry.by_name[name]
@@ -154,6 +174,9 @@ class AgencyFinder:
             constraints.append(c)
         if merged_with_previous:
             trace.append("agencies joined by “or”: either one")
+        if _MERGER.search(text) and (merged := self._one_body_today(constraints)) is not None:
+            constraints = merged
+            trace.append("agencies that are one body today (a merger is said): any of them")
         successors = [f"{m.successor} (named in the plan as {' and '.join(m.names)})" for m in mentions if m.successor]
         unknown = [] if mentions else self.unknown
         return Agencies(constraints, [(m.start, m.end) for m in mentions], successors, unknown, trace)
@@ -175,6 +198,12 @@ _DUTY_PHRASE = re.compile(
 _PARENTS = ["State Council", "Central Military Commission", "CMC", "CPC Central Committee", "PLA"]
 _STATE_COUNCIL = re.compile(r"^\s+of\s+(?:the\s+)?(?:" + "|".join(_PARENTS) + r")\b", re.I)
 _AND_WORDS = re.compile(r"^\s+(?:and|&)\s+([A-Z][\w-]*(?:\s+[A-Z][\w-]*){0,2})")
+# A merger said in the question: the bodies named are one body today, so any of them counts.
+_MERGER = re.compile(
+    r"\b(?:absorb(?:ed|s)?|merged?|merging|folded|counting|incorporat(?:ed|ing)|now part of|successor|"
+    r"predecessors?|former(?:ly)?)\b|并入|并进|合并|整合|算上|原来的|前身|现在都",
+    re.I,
+)
 # "radio/film/TV regulator": more of the body's own words joined by slashes, then its head noun
 _SLASHED = re.compile(r"^((?:\s*/\s*[A-Za-z][\w-]*)+)(\s+(?:" + "|".join(sorted(HEADS)) + r")\b)?", re.I)
 # "customs (the body which checks cargo)", "... office, i.e. the one who ...": a description aside
