@@ -17,6 +17,7 @@ ROBUSTNESS = REPO_ROOT / "eval" / "robustness.jsonl"  # dev data since issue 14:
 DEV14 = REPO_ROOT / "eval" / "dev14.jsonl"  # the issue 14/15 class examples: dev data
 DEV14B = REPO_ROOT / "eval" / "dev14b.jsonl"  # more questions in the issue 14 classes, written blind: dev data
 DEVZH = REPO_ROOT / "eval" / "devzh.jsonl"  # Chinese questions, written blind (50): dev data
+DEV14C = REPO_ROOT / "eval" / "dev14c.jsonl"  # compositions and the weak classes, written blind (180): dev data
 BLIND14 = REPO_ROOT / "eval" / "blind14.jsonl"  # compositions, written blind (issue 14): read per class only
 BLIND15 = REPO_ROOT / "eval" / "blind15.jsonl"  # everyday topics, written blind (issue 15): dev/test
 THRESHOLDS = REPO_ROOT / "eval" / "thresholds.json"
@@ -31,6 +32,7 @@ SETS = {
     "topics-dev": (BLIND15, "dev"),
     "topics-test": (BLIND15, "test"),
     "devzh": (DEVZH, None),
+    "dev14c": (DEV14C, None),
 }
 
 

@@ -285,3 +285,20 @@ def test_bodies_merged_today_are_one_body_when_the_merger_is_said(retriever, pla
     assert retriever.retrieve(
         "measures with both the Ministry of Justice and the Legislative Affairs Office"
     ).numbers == sorted(set(agency_set(plan, lao)) & set(agency_set(plan, moj)))
+
+
+def test_the_asking_sentence_decides_yes_no_and_chatter_is_no_topic(retriever, plan):
+    r = retriever.retrieve("Morning all. Does the Ministry of Health lead anything?")
+    assert r.query.ask == "yes_no" and r.numbers == agency_set(plan, "Ministry of Health", lead=True)
+    q = retriever.retrieve("Hello! I just joined the unit last week. Is MOFCOM in charge of anything?").query
+    assert q.ask == "yes_no" and not q.of(Kind.TOPIC)
+    # the topic is in the context sentence when the asking one only points at it
+    r = retriever.retrieve("I work on new plant varieties. Which measures deal with it?")
+    assert 8 in r.numbers
+
+
+def test_a_year_that_names_a_plan_stops_even_a_fact_question(retriever):
+    assert retriever.retrieve("How many measures are in the 2016 promotion plan?").query.stop == "other_year"
+    assert retriever.retrieve("What is the document number of the plan for 2015?").query.stop == "other_year"
+    q = retriever.retrieve("Which measure mentions the five-year period (2011-2015)?").query
+    assert q.stop is None

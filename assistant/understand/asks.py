@@ -41,12 +41,22 @@ class Asked:
     among_ministries: bool = False
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+
+
+def asked_sentence(text: str) -> str:
+    """The sentence that asks: after a greeting or thanks ("Morning! Does SARFT lead ...?") the last one
+    with a question mark, else the last one."""
+    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    asking = [s for s in sentences if "?" in s]
+    return (asking or sentences or [text])[-1]
+
+
 def polar(text: str) -> bool:
     """Is the question put as yes or no ("Has MCT got partners?", "Tell me whether ...")?"""
-    return bool(
-        (cues.YES_NO.search(text) and not _REQUEST.search(text))
-        or cues.YES_NO_LOOSE.search(text)
-        or cues.YES_NO_ZH.search(text)
+    return any(
+        (cues.YES_NO.search(t) and not _REQUEST.search(t)) or cues.YES_NO_LOOSE.search(t) or cues.YES_NO_ZH.search(t)
+        for t in dict.fromkeys((text, asked_sentence(text)))
     )
 
 

@@ -188,7 +188,7 @@ _MONTHS = [
 def date_said(text: str) -> list[str]:
     """Month names and days/years a question states: "issued in May 2012?" -> ["May", "2012"]."""
     months = [w.capitalize() for w in words(text) if w in _MONTHS]
-    return months + re.findall(r"\b(?:19|20)\d\d\b", text) if months else []
+    return months + re.findall(r"\b(?:19|20)\d\d\b", text)  # a year alone is a date too: "issued in 2013?"
 
 
 def order_asked(text: str) -> int:

@@ -6,7 +6,7 @@ measure numbers (:mod:`.numbers`), agencies with role and polarity (:mod:`.agenc
 What no extractor claims, less cue and function words, is the topic. A follow-up edits the previous
 query (:mod:`.followup`). Stops (other year, injection, unknown body) end the parse.
 
-    >>> parser.parse("How many measures does SIPO lead outside section V?")
+    >>> parser.parse("How many does SIPO lead outside section V?")
     Query(ask=COUNT, constraints=[+ agency SIPO role=lead, − section V])
 """
 
@@ -40,6 +40,16 @@ _OTHER_PLAN = re.compile(
     re.I,
 )
 _YEAR = re.compile(r"(?<![\[\d])\b(19[5-9]\d|20[0-4]\d)\b(?!\])")
+# A year that names a plan: "the 2020 promotion plan", "2013's plan", "the plan for 2014"
+_PLAN_NOUN = r"(?:plan|circular|version|edition|strategy)"
+_PLAN_YEAR = re.compile(
+    rf"\b(19[5-9]\d|20[0-4]\d)(?:'s)?\s+(?:[\w-]+\s+){{0,3}}?{_PLAN_NOUN}\b"
+    rf"|\b{_PLAN_NOUN}\s+(?:of|for|from)\s+(?:the\s+year\s+)?(19[5-9]\d|20[0-4]\d)\b"
+    r"|(19[5-9]\d|20[0-4]\d)年(?:的|度)?\S{0,6}(?:计划|推进计划|方案)",
+    re.I,
+)
+# Years that date something inside this plan: a period in brackets "(2011-2015)"
+_YEAR_SPAN = re.compile(r"\(\s*(?:19|20)\d\d\s*(?:-|–|—|to|through)\s*(?:19|20)?\d\d\s*\)")
 # Words that only steer the question (asks, roles, references): never a topic.
 _CUE_WORDS = frozenset(
     cues.LEAD_WORDS
@@ -123,7 +133,7 @@ class QueryParser:
         }
         self.recall = None  # previous query -> its measures, for histories without citations (set by the retriever)
         self.year = plan.header.year
-        # The plan's own name ("the 2012 IP strategy promotion plan") names the document, not a topic.
+        # The plan's own name ("the IP strategy promotion plan of 2012") names the document, not a topic.
         name_words = set(words(plan.header.plan_title)) | {"plan", "circular", "outline", "intellectual", "property"}
         name_words -= STOP - {"plan"}
         word = "(?:" + "|".join(sorted(map(re.escape, name_words), key=len, reverse=True)) + ")"
@@ -166,12 +176,14 @@ class QueryParser:
         if not self._positions(text, nums, constraints, section_constraints, section_spans, state.empty):
             self._position(nums, constraints)
 
-        years = [y for y in _YEAR.findall(text) if y != self.year]
+        of_plan = [y for g in _PLAN_YEAR.findall(text) for y in g if y and y != self.year]
+        years = of_plan or [y for y in _YEAR.findall(_YEAR_SPAN.sub(" ", text)) if y != self.year]
         if not years and (m := _OTHER_PLAN.search(text)):  # "this year's plan" (2026), "a later plan"
             years = [m.group("when") and str(date.today().year + _RELATIVE[m.group("when").lower()]) or "another year"]
         if _REFORM.search(text) or found.successors:
             years = []  # "the body it took over in 2016": the year of a reform, not of a plan
         q.year = years[0] if years else None
+        q.year_of_plan = bool(q.year and of_plan)
 
         lead_cue = any(c.role == "lead" for c in found.constraints) or bool(
             set(words(text.replace("MOST", ""))) & cues.LEAD_WORDS
@@ -306,10 +318,26 @@ class QueryParser:
             if w not in STOP and w not in _CUE_WORDS and len(w) > 2
         )
 
+    def _chatter(self, text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Sentences around a question that is whole by itself, which neither ask nor name anything ("Hi!
+        I'm new here. Is MOJ in charge of anything?"): they carry no topic. When the asking sentence needs
+        them ("I work on seeds. What is there on it?") they stay."""
+        asked = asks.asked_sentence(text)
+        start = text.rfind(asked)
+        whole = any(start <= x < start + len(asked) for x, _ in spans) or self._has_topic(asked)
+        if not whole:
+            return []
+        out = []
+        for m in re.finditer(r"[^.!?]+[.!?]*", text):
+            a, b = m.span()
+            if m.group(0).strip() and asked not in m.group(0) and not any(a < y and x < b for x, y in spans):
+                out.append((a, b))
+        return out if len(out) < len(re.findall(r"[^.!?]+[.!?]*", text)) else []
+
     def _topic(self, q: Query, constraints: list[Constraint], spans: list[tuple[int, int]]) -> None:
         """What no extractor claimed, less cue and function words: the topic constraint."""
         rest = list(q.text)
-        for a, b in spans:
+        for a, b in [*spans, *self._chatter(q.text, spans)]:
             rest[a:b] = " " * (b - a)
         remainder = self._plan_name.sub(" ", _YEAR.sub(" ", "".join(rest)))
         if q.language == "en":
@@ -365,7 +393,7 @@ class QueryParser:
     def _finish(self, q: Query) -> None:
         """Stops, then a section alone as a unit."""
         known = [c for c in q.constraints if c.kind == Kind.AGENCY]
-        if q.year and q.ask != Ask.FACT:
+        if q.year and (q.ask != Ask.FACT or q.year_of_plan):
             q.stop = Stop.OTHER_YEAR
         elif q.out_of_range and not q.measures:
             q.stop = Stop.OUT_OF_RANGE

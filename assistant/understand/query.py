@@ -4,7 +4,7 @@ A question is a set of constraints, each with a polarity, and one output. Extrac
 per kind of constraint) fill it; :mod:`assistant.evaluate` evaluates it as set algebra over the 90
 records; one renderer per :class:`Ask` writes the answer. Today's intents are special cases:
 
-    "How many measures does SIPO lead outside section V?"
+    "How many does SIPO lead outside section V?"
     -> Query(ask=COUNT, constraints=[agency SIPO role=lead +, section V -])
 """
 
@@ -161,6 +161,7 @@ class Query:
     out_of_range: list[int] = field(default_factory=list)
     unknown_bodies: list[str] = field(default_factory=list)
     year: str | None = None
+    year_of_plan: bool = False  # the year names a plan ("the 2020 promotion plan"), not a date in this one
     successors: list[str] = field(default_factory=list)  # "CNIPA (named in the plan as ...)"
     trace: list[str] = field(default_factory=list)  # why: read by ``explain``
 
