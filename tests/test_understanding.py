@@ -302,3 +302,27 @@ def test_a_year_that_names_a_plan_stops_even_a_fact_question(retriever):
     assert retriever.retrieve("What is the document number of the plan for 2015?").query.stop == "other_year"
     q = retriever.retrieve("Which measure mentions the five-year period (2011-2015)?").query
     assert q.stop is None
+
+
+def _section(plan, numeral):
+    return list(plan.section(numeral).measures)
+
+
+def test_sections_by_what_their_measures_do_and_with_asides(retriever, plan):
+    # "enforcement" is not in section IV's title; its measures are about it
+    assert retriever.retrieve("list the enforcement chapter").numbers == _section(plan, "IV")
+    r = retriever.retrieve("Who leads each item under the advantageous-fields heading (GIs, folklore and so on)?")
+    assert r.numbers == _section(plan, "V") and not r.query.of(Kind.TOPIC)
+    r = retriever.retrieve("What does NCAC lead in the protection chapter (IV)?")
+    ncac = agency_set(plan, "National Copyright Administration", lead=True)
+    assert r.numbers == _in_section(plan, ncac, "IV")
+    assert retriever.retrieve("how many are in that bit on IP culture").count == len(_section(plan, "VIII"))
+    # membership is no section: "part of" without a determiner
+    q = retriever.retrieve("Is the Ministry of Commerce part of the anti-piracy work?").query
+    assert not q.of(Kind.SECTION)
+
+
+def test_joined_positions_share_their_noun_and_section(retriever, plan):
+    vi = _section(plan, "VI")
+    assert retriever.retrieve("the first and last measure of part VI").numbers == [vi[0], vi[-1]]
+    assert retriever.retrieve("first and final measures of the plan").numbers == [1, 90]

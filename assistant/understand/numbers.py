@@ -200,6 +200,9 @@ _POSITION_AFTER = re.compile(
 PLAN_SCOPE = _PLAN_SCOPE
 
 
+_JOINED_ORDINAL = re.compile(r"\s*(?:,|and|&|or|plus)\s+(?:the\s+)?(?:very\s+)?", re.I)
+
+
 def positions(text: str) -> list[tuple[int, int, int, int]]:
     """(start, end, position, count) of each ordinal that names a position: 1-based, -1 for the last."""
     out: list[tuple[int, int, int, int]] = []
@@ -207,6 +210,12 @@ def positions(text: str) -> list[tuple[int, int, int, int]]:
         if _SECTION_AFTER.match(text[m.end() :]):
             continue  # "the third section"
         after = _POSITION_AFTER.match(text[m.end() :])
+        if not after and (joined := _JOINED_ORDINAL.match(text[m.end() :])):
+            # "the first and last measure": an ordinal joined to one that has the noun shares it
+            nxt = ORDINAL.match(text, m.end() + joined.end())
+            if nxt and nxt.start() == m.end() + joined.end() and _POSITION_AFTER.match(text[nxt.end() :]):
+                out.append((m.start(), m.end(), ORDINAL_WORDS[m.group(1).lower()], 1))
+                continue
         if not after:
             # "the first measure ... and the last?": a second position in the same question, noun understood
             if (

@@ -233,9 +233,15 @@ class QueryParser:
         everything = [m.number for m in self.plan.measures]
         plan_scope = bool(numbers.PLAN_SCOPE.search(text))
         for start, _end, position, count in found:
-            free = [i for i in range(len(section_spans)) if section_constraints[i].include and i not in used]
-            near = [i for i in free if 0 <= section_spans[i][0] - start <= 70]  # "the final item of part 1"
-            near += [i for i in free if 0 <= start - section_spans[i][1] <= 40]  # "section I's last measure"
+            near: list[int] = []
+            for free in (
+                [i for i in range(len(section_spans)) if section_constraints[i].include and i not in used],
+                sorted(used),  # "part VI: the first and final measures": both positions in one section
+            ):
+                near = [i for i in free if 0 <= section_spans[i][0] - start <= 70]  # "the final item of part 1"
+                near += [i for i in free if 0 <= start - section_spans[i][1] <= 40]  # "section I's last measure"
+                if near:
+                    break
             if near:
                 c = section_constraints[near[0]]
                 used.add(near[0])

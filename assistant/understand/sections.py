@@ -46,7 +46,14 @@ _IDIOM = re.compile(
     r"|\b(?:same|that|this|which|what|each|every|any|one|a|another|other)\s+(?:sections?|parts?|chapters?|headings?)$",
     re.I,
 )
-_THEME_NOUN = re.compile(rf"\b{NOUN}\b", re.I)
+_THEME_NOUN = re.compile(rf"\b(?:{NOUN}|bits?)\b", re.I)  # "that bit on culture": a part, by theme only
+# Words in brackets right after a section mention describe it: "chapter V (GIs, folklore)", "the protection part (IV)"
+_ASIDE = re.compile(r"^\s*\([^()]{1,80}\)")
+# Nouns of everyday speech that follow a body or a pronoun say membership: "is the trade ministry part of that campaign"
+_EVERYDAY_NOUNS = {"part", "parts", "bit", "bits"}
+_PRONOUN_BEFORE = re.compile(r"\b(?:it|they|them|we|you|he|she|this one|that one)\s+$", re.I)
+# A theme's meaning must be clear: this far above the threshold's floor when its margin over the next is wide
+_WIDE_MARGIN = 0.1
 _THEME_AFTER = re.compile(
     r"^\s*(?:on|about|for|of|called|titled|entitled|named|dealing with|covering|that covers|which covers|"
     r"that deals with|which deals with|concerning|regarding)\s+(?:the\s+)?",
@@ -147,7 +154,7 @@ class SectionFinder:
             after: list[str] = []
             end = m.end()
             if a := _THEME_AFTER.match(rest):
-                for w in re.finditer(r"[A-Za-z][\w'-]*|[?.!,;]", rest[a.end() :]):
+                for w in re.finditer(r"[A-Za-z][\w'-]*|[?.!,;()/]", rest[a.end() :]):
                     at = m.end() + a.end() + w.start()
                     if len(after) >= 6 or not w.group(0)[0].isalpha() or w.group(0).lower() in _THEME_STOP:
                         break
@@ -158,6 +165,8 @@ class SectionFinder:
             start = m.start()
             if mods:
                 start = text.rfind(mods[0], 0, m.start())
+            if m.group(0).lower() in _EVERYDAY_NOUNS and self._subject_before(text, m.start(), taken):
+                continue  # "is the trade ministry part of that campaign": membership, not a section ("the services part")
             phrase = " ".join(mods + after)
             if phrase.strip():
                 out.append((phrase, max(start, 0), end))
@@ -182,23 +191,51 @@ class SectionFinder:
         if self.embedder is None or not stems:
             return None, 0.0, ""
         ranked = self.similarities(phrase)
-        if ranked and ranked[0][1] >= self.theme_threshold and (len(ranked) < 2 or ranked[0][1] - ranked[1][1] > 0.02):
-            return ranked[0][0], round(ranked[0][1], 3), "theme"
+        if not ranked:
+            return None, 0.0, ""
+        best, margin = ranked[0][1], ranked[0][1] - ranked[1][1] if len(ranked) > 1 else 1.0
+        if (best >= self.theme_threshold and margin > 0.02) or (
+            best >= self.theme_threshold - _WIDE_MARGIN and margin >= _WIDE_MARGIN
+        ):
+            return ranked[0][0], round(best, 3), "theme"
         return None, 0.0, ""
 
     def similarities(self, phrase: str) -> list[tuple[str, float]]:
-        """Cosine of a phrase to each section's title and objectives, best first."""
+        """How close a phrase is to each section, best first: the better of its cosine to the section's
+        title and objectives and its mean cosine to the section's three closest measures ("enforcement"
+        is what section IV's measures do, though its title says "protection")."""
         import numpy as np
 
         if self._vectors is None:
             texts = [f"{s.title}. {s.objectives}" for s in self.plan.sections]
+            texts += [m.text for m in self.plan.measures]
             m = np.asarray(self.embedder.embed_documents(texts), dtype="float32")
             self._vectors = m / np.linalg.norm(m, axis=1, keepdims=True).clip(min=1e-9)
         q = np.asarray(self.embedder.embed_query(phrase), dtype="float32")
-        sims = self._vectors @ (q / (np.linalg.norm(q) or 1.0))
-        return sorted(zip(self.numerals, sims.tolist(), strict=True), key=lambda x: -x[1])
+        sims = (self._vectors @ (q / (np.linalg.norm(q) or 1.0))).tolist()
+        n = len(self.numerals)
+        by_section: dict[str, list[float]] = {}
+        for m, sim in zip(self.plan.measures, sims[n:], strict=True):
+            by_section.setdefault(m.section, []).append(sim)
+        scores = {
+            numeral: max(sims[i], sum(sorted(by_section.get(numeral, [0.0]), reverse=True)[:3]) / 3)
+            for i, numeral in enumerate(self.numerals)
+        }
+        return sorted(scores.items(), key=lambda x: -x[1])
 
     # ------------------------------------------------------------ constraints
+
+    @staticmethod
+    def _subject_before(text: str, at: int, taken: list[tuple[int, int]]) -> bool:
+        """An agency mention or a pronoun right before ``at``: "is SIPO part of ...", "are they part of ..."."""
+        head = text[:at].rstrip()
+        return bool(_PRONOUN_BEFORE.search(text[:at])) or any(b == len(head) for _, b in taken)
+
+    @staticmethod
+    def _with_aside(text: str, h: SectionHit) -> SectionHit:
+        """The hit with a bracketed description right after it: "the heading on GIs (folklore, ...)"."""
+        aside = _ASIDE.match(text[h.end :])
+        return SectionHit(h.numerals, h.start, h.end + aside.end(), h.how, h.score) if aside else h
 
     def extract(self, text: str, taken: list[tuple[int, int]]) -> tuple[list[Constraint], list[tuple[int, int]]]:
         """Section constraints with polarity, and the spans they claim."""
@@ -206,6 +243,7 @@ class SectionFinder:
         claimed = [(h.start, h.end) for h in hits]
         hits += self.by_theme(text, taken + claimed)
         constraints, spans = [], []
+        hits = [self._with_aside(text, h) for h in hits]
         for h in hits:
             window = text[max(0, h.start - 48) : h.start]
             include = not cues.EXCLUDE_BEFORE.search(window) and not cues.EXCLUDE_AFTER.search(text[h.end : h.end + 30])
