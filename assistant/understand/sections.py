@@ -166,7 +166,7 @@ class SectionFinder:
             if mods:
                 start = text.rfind(mods[0], 0, m.start())
             if m.group(0).lower() in _EVERYDAY_NOUNS and self._subject_before(text, m.start(), taken):
-                continue  # "is the trade ministry part of that campaign": membership, not a section ("the services part")
+                continue  # "is the trade ministry part of that campaign": membership, not a section
             phrase = " ".join(mods + after)
             if phrase.strip():
                 out.append((phrase, max(start, 0), end))
