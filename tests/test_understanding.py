@@ -326,3 +326,31 @@ def test_joined_positions_share_their_noun_and_section(retriever, plan):
     vi = _section(plan, "VI")
     assert retriever.retrieve("the first and last measure of part VI").numbers == [vi[0], vi[-1]]
     assert retriever.retrieve("first and final measures of the plan").numbers == [1, 90]
+
+
+def _turn(question, numbers):
+    answer = " ".join(f"[{n}]" for n in numbers)
+    return [{"role": "user", "content": question}, {"role": "assistant", "content": answer, "citations": list(numbers)}]
+
+
+def test_follow_ups_that_count_repeat_or_rerank_the_previous_answer(retriever, plan):
+    first = "Which NDRC measures are in section II?"
+    before = retriever.retrieve(first).numbers
+    r = retriever.retrieve("how many are those?", _turn(first, before))
+    assert r.count == len(before) and r.numbers == before
+    second = "What does SIPO have in section VII?"
+    cited = retriever.retrieve(second).numbers
+    r = retriever.retrieve("same, but only where SIPO is not first", _turn(second, cited))
+    sipo = "State Intellectual Property Office"
+    assert r.numbers == [n for n in cited if plan.measure(n).lead_agency != sipo]
+    ranked = retriever.retrieve("Which agency leads the most measures?")
+    r = retriever.retrieve("what if every role counts?", _turn("Which agency leads the most measures?", ranked.numbers))
+    assert r.query.rank == "most_named"
+
+
+def test_a_pronoun_beside_a_new_agency_is_the_previous_one(retriever, plan):
+    first = "what does the Chinese Academy of Sciences lead?"
+    cited = retriever.retrieve(first).numbers
+    r = retriever.retrieve("great. and does it share anything with MOST?", _turn(first, cited))
+    cas, most = "Chinese Academy of Sciences", "Ministry of Science and Technology"
+    assert r.numbers == sorted(set(agency_set(plan, cas)) & set(agency_set(plan, most)))

@@ -115,7 +115,8 @@ SOLE = re.compile(
 )
 EVERY_ROLE = re.compile(
     r"\blead\w* or (?:as )?(?:a )?(?:co|support|partner)|\b(?:co-?agency|co-?responsible|support\w*) or (?:as )?lead"
-    r"|\bany (?:role|capacity)\b|\bin any way\b|\bwhatever (?:role|capacity)\b|\blead\w* or otherwise\b",
+    r"|\bany (?:role|capacity)\b|\bin any way\b|\bwhatever (?:role|capacity)\b|\blead\w* or otherwise\b"
+    r"|\b(?:every|all|each) (?:roles?|capacit(?:y|ies))\b|\bnot (?:just|only) (?:as )?(?:the )?lead\w*\b",
     re.I,
 )
 
@@ -179,11 +180,11 @@ PARTITIVE = re.compile(
 )
 PRONOUN = re.compile(r"\b(?:it|its|this|that|this one|that one|this measure|that measure|it's)\b|它|该措施|这项", re.I)
 CONTINUATION = re.compile(
-    r"^\W*(?:and|also|what about|how about|same for|same question for|what of|plus|now|then|"
+    r"^\W*(?:and|also|what about|how about|what if|same for|same question for|what of|plus|now|then|"
     r"ok(?:ay)?,? (?:and|now|what about))\b"
     r"|\b(?:the same|same thing|likewise|same question|same again|similarly)\b.*\bfor\b|\bsame for\b"
     r"|\b(?:repeat|again|likewise|same question|same answer|same thing)\b|^\W*(?:switch(?:ing)? to|try that)\b"
-    r"|\bif it'?s\b|\bin place of\b"
+    r"|\bif it'?s\b|\bin place of\b|^\W*(?:the\s+)?same\b(?!\s+(?:sections?|parts?|chapters?|headings?)\b)"
     r"|^\W*(?:那|还有|同样)",
     re.I,
 )

@@ -23,6 +23,7 @@ from dataclasses import replace
 from assistant.conversation import State
 from assistant.text import words
 from assistant.understand import cues
+from assistant.understand.asks import asked_sentence
 from assistant.understand.numbers import Numbers, pick
 from assistant.understand.query import Ask, Constraint, Kind, MatchHow, Query, Rank, Role
 from index.parse import Plan
@@ -53,7 +54,11 @@ def needs_history(q: Query, nums: Numbers) -> bool:
         return True  # "drop the ones in section V": a filter of the previous answer
     if cues.CORRECTION.search(text):
         return True
-    if cues.CONTINUATION.search(text):
+    if cues.PARTNER.search(text) and _PRONOUN_AGENCY.search(text) and q.of(Kind.AGENCY):
+        return True  # "is it ever paired with MOE?": "it" is the other body
+    asked = asked_sentence(text)  # "nice. and does it ...": the cue opens the asking sentence
+    if cues.CONTINUATION.search(text) or cues.CONTINUATION.search(asked):
+        text = asked
         # "and what about seed varieties?" brings its own topic: it stands on its own
         own_records = [c for c in q.constraints if c.kind != Kind.TOPIC]
         return not q.measures and (bool(own_records) or not q.topic_terms or bool(cues.SAME_SECTION.search(text)))
@@ -96,6 +101,19 @@ def edit(q: Query, prev: Query, state: State, nums: Numbers, plan: Plan, recall=
             q.rank = prev.rank
         q.constraints = []
         q.edit = f"ranking, {flip.get(name.split('_')[0], direction)} -> {direction}"
+        return q
+
+    # "and counting every role?" after "who leads the most?": the same ranking, by any role
+    if prev.ask == Ask.RANK_AGENCIES and cues.EVERY_ROLE.search(text) and not [c for c in own if c.kind != Kind.TOPIC]:
+        q.ask, q.among_ministries, q.constraints = prev.ask, prev.among_ministries, []
+        q.rank = {Rank.MOST_LED: Rank.MOST_NAMED, Rank.FEWEST_LED: Rank.FEWEST_NAMED}.get(prev.rank, prev.rank)
+        q.edit = f"ranking, {prev.rank} -> {q.rank}"
+        return q
+
+    # "how many is that?": the previous answer, counted
+    if q.ask == Ask.COUNT and not own and cited and _ANSWER_REF.search(text):
+        q.constraints = [Constraint(Kind.PREVIOUS, "", text="that", how="history")]
+        q.edit = "count of previous"
         return q
 
     # "the same section" -> the previous answer's section
@@ -170,7 +188,10 @@ def edit(q: Query, prev: Query, state: State, nums: Numbers, plan: Plan, recall=
             q.edit = "pronoun: previous measures"
             return q
         if prev.of(Kind.AGENCY):
-            q.constraints = [*own, *_previous_agencies(prev, cited, plan)]
+            previous = _previous_agencies(prev, cited, plan)
+            if cues.PARTNER.search(text):  # "any shared with MOE?" about it: any measure of it, whatever its role
+                previous = [replace(c, role=Role.ANY) for c in previous]
+            q.constraints = [*own, *previous]
             role = _role_cue(text)
             if role:
                 q.constraints[len(own)] = replace(q.constraints[len(own)], role=role)
@@ -195,6 +216,15 @@ def _role_cue(text: str) -> Role | None:
 _AGENCY_REF = re.compile(
     r"\b(?:that|this|the same|the|same) (?:agency|ministry|body|department|office|administration|one)\b|"
     r"\b(?:they|their|it|its)\b|该部门|这个部门|它",
+    re.I,
+)
+
+
+_PRONOUN_AGENCY = re.compile(r"\b(?:it|its|they|their|them)\b|它", re.I)
+# The previous answer as a whole: "how many is that", "count those", "how many are there in that list"
+_ANSWER_REF = re.compile(
+    r"\b(?:is|are|was|were|makes?)\s+(?:that|those|these|them|they|it)\b|\bcount\s+(?:that|those|these|them)\b"
+    r"|\b(?:of|in)\s+(?:that|those|these|them)\s*\??\s*$|一共几条|总共几条|有几条",
     re.I,
 )
 

@@ -183,12 +183,16 @@ def extract(text: str, plan: Plan) -> Numbers:
         ORDINAL_WORDS[m.group(1).lower()]
         for m in ORDINAL.finditer(text)
         if not _SECTION_AFTER.match(text[m.end() :])  # "the third section" is a section, not an ordinal
+        and not _ROLE_BEFORE.search(text[: m.start()])  # "where SIPO is not first": a role, not an ordinal
     ]
     for m in _ZH_ORD.finditer(text):
         got.ordinals.append(_ZH.index(m.group(1)) + 1 if m.group(1) else -1)
     return got
 
 
+_ROLE_BEFORE = re.compile(
+    r"\b(?:not|n't|never|listed|named|comes?|appears?|put|placed|ranked|sits?|goes)\s+(?:as\s+)?(?:the\s+)?$", re.I
+)
 _COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 # An ordinal that names a position needs a measure noun or a scope after it: "the last measure",
 # "the first two items", "the closing one of part 3", "the first in section II", "the opening measure".

@@ -90,7 +90,7 @@ _CUE_WORDS = frozenset(
     # adverbs of degree and frequency: "does X really ever lead?"
     | {"ever", "just", "really", "still", "even", "simply", "merely", "basically", "usually", "always", "never",
        "sometimes", "often", "given"}
-    | {"counting", "absorbed", "merged", "former", "formerly", "predecessor", "predecessors"}
+    | {"counting", "counts", "counted", "absorbed", "merged", "former", "formerly", "predecessor", "predecessors"}
 )  # fmt: skip
 # Organisation words that never carry a topic (a body the question names is claimed by the agency
 # extractor; "courts" or "judges" left over from a description read as a topic stay in the topic).
