@@ -53,3 +53,12 @@ def spell_out(text: str) -> str:
         return word.capitalize() if m.group(1)[0].isupper() else word
 
     return _SHORTHAND_RE.sub(full, text)
+
+
+_PLURAL_ABBREVIATION = re.compile(r"\b([A-Z]{2,})s\b")
+
+
+def singular_abbreviations(text: str, known) -> str:
+    """ "GIs" -> "GI" when ``known(singular)`` (the plan or the registry uses it): the plural of an
+    abbreviation is the abbreviation."""
+    return _PLURAL_ABBREVIATION.sub(lambda m: m.group(1) if known(m.group(1)) else m.group(0), text)

@@ -354,3 +354,24 @@ def test_a_pronoun_beside_a_new_agency_is_the_previous_one(retriever, plan):
     r = retriever.retrieve("great. and does it share anything with MOST?", _turn(first, cited))
     cas, most = "Chinese Academy of Sciences", "Ministry of Science and Technology"
     assert r.numbers == sorted(set(agency_set(plan, cas)) & set(agency_set(plan, most)))
+
+
+def test_acronyms_read_as_the_plans_phrase(retriever, plan):
+    from assistant.understand.acronyms import Acronyms
+
+    acronyms = Acronyms([m.text for m in plan.measures])
+    assert acronyms.expand("GI") == "geographic indications"
+    assert acronyms.expand("IC") is None  # the plan's phrases with those initials are few and unrelated
+    gi = [m.number for m in plan.measures if "geographic" in m.text.lower()]
+    r = retriever.retrieve("Is GAC doing anything on GIs?")
+    assert r.numbers and set(r.numbers) <= set(gi) and r.query.ask == "yes_no"
+
+
+def test_role_and_exclusion_cues_with_words_between(retriever, plan):
+    miit = "Ministry of Industry and Information Technology"
+    r = retriever.retrieve("MIIT measures where it is not listed first")
+    assert r.numbers == [n for n in agency_set(plan, miit) if plan.measure(n).lead_agency != miit]
+    mofcom = "Ministry of Commerce"
+    r = retriever.retrieve("what does MOFCOM lead, apart from the things in section V?")
+    assert r.numbers == [n for n in agency_set(plan, mofcom, lead=True) if plan.measure(n).section != "V"]
+    assert retriever.retrieve("哪个单位牵头的措施最多").query.ask == "rank_agencies"

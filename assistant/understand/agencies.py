@@ -201,7 +201,8 @@ _AND_WORDS = re.compile(r"^\s+(?:and|&)\s+([A-Z][\w-]*(?:\s+[A-Z][\w-]*){0,2})")
 # A merger said in the question: the bodies named are one body today, so any of them counts.
 _MERGER = re.compile(
     r"\b(?:absorb(?:ed|s)?|merged?|merging|folded|counting|incorporat(?:ed|ing)|now part of|successor|"
-    r"predecessors?|former(?:ly)?)\b|并入|并进|合并|整合|算上|原来的|前身|现在都",
+    r"predecessors?|former(?:ly)?|now(?!\s+(?:what|how|which|show|list|give|tell))|today'?s?)\b"
+    r"|并入|并进|合并|整合|算上|原来的|前身|现在都|原(?![因则创始本])",
     re.I,
 )
 # "radio/film/TV regulator": more of the body's own words joined by slashes, then its head noun

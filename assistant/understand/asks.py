@@ -20,7 +20,7 @@ from assistant.understand.query import Ask, Rank
 _SECTION_WORD = re.compile(r"\b(?:section|sections|part|parts|chapter|chapters|heading|headings)\b|部分", re.I)
 _AGENCY_WORD = re.compile(
     r"\b(?:agenc(?:y|ies)|ministr(?:y|ies)|bod(?:y|ies)|department|departments|organi[sz]ations?|who|offices?|"
-    r"administrations?|institutions?)\b|部门|部委|机构",
+    r"administrations?|institutions?)\b|部门|部委|机构|单位",
     re.I,
 )
 _MEASURE_WORD = re.compile(r"\bwhich (?:single )?(?:measure|item|task|one)s?\b|哪(?:项|个|条)措施", re.I)

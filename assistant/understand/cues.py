@@ -31,6 +31,7 @@ EXCLUDE_BEFORE = re.compile(
     r"isn't in|aren't in|are not in|is not in|that aren't|that are not)|"
     r"(?:未|不含|除了?|不包括|不涉及|没有涉及|不属于|以外|之外))\W*"
     r"(?:(?:the|those|ones|one|any|in|of|from|under|within|by|for|a|an|all|anything|everything|measures|items|that|"
+    r"stuff|things|bits|work|tasks|"
     r"which|involve|involves|involving|include|includes|including|name|names|naming|with|where|has|have|feature|"
     r"features|featuring)\W+){0,4})$",
     re.I,
@@ -84,7 +85,7 @@ LEAD_WORDS = frozenset(
 LEAD_ZH = ("牵头", "主导", "负责")
 # Named but not leading: "not as the lead", "someone else leads", "only supports", "co-responsible".
 CO = re.compile(
-    r"\b(?:not|n't|never)\s+(?:as\s+|in\s+)?(?:the\s+|a\s+)?"
+    r"\b(?:not|n't|never)\s+(?:listed\s+|named\s+|put\s+|placed\s+)?(?:as\s+|in\s+)?(?:the\s+|a\s+)?"
     r"(?:lead|leader|leading|first(?!\s+(?:sections?|parts?|chapters?))|in charge|heading|primary|main)\b|"
     r"\b(?:apart from|except(?: for)?|other than|excluding|minus|but not|besides)\s+"
     r"(?:the\s+)?(?:ones?|those|measures)\s+"
@@ -132,7 +133,7 @@ FEWEST = re.compile(
 WHO = re.compile(
     r"\bwho\b|\b(?:which|what)(?: other)? (?:agency|agencies|ministry|ministries|body|bodies|department|departments|"
     r"organi[sz]ations?|"
-    r"office|offices)\b|\bwhose\b|谁|哪个部门|哪些部门",
+    r"office|offices)\b|\bwhose\b|谁|哪个部门|哪些部门|哪个单位|哪些单位|哪家",
     re.I,
 )
 # Yes/no: the question opens with an auxiliary verb (after any greeting), or ends in 吗 / asks 是否.

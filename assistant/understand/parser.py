@@ -17,9 +17,10 @@ from dataclasses import replace
 from datetime import date
 
 from assistant.conversation import state_from
-from assistant.normalize import normalize_text, spell_out
+from assistant.normalize import normalize_text, singular_abbreviations, spell_out
 from assistant.text import CJK, STOP, Speller, stem, words
 from assistant.understand import asks, cues, facts, followup, numbers
+from assistant.understand.acronyms import Acronyms
 from assistant.understand.agencies import AgencyFinder
 from assistant.understand.query import Ask, Constraint, Kind, Query, Role, Stop
 from assistant.understand.sections import SectionFinder
@@ -125,6 +126,9 @@ class QueryParser:
         self.plan = plan
         self.registry = registry
         self.speller = speller
+        self.acronyms = Acronyms(
+            [m.text for m in plan.measures], {ab for a in registry.agencies for ab in a.abbreviations}
+        )
         self.plan_terms = plan_terms  # stem -> number of measures using it (text and expansions)
         self.agencies = AgencyFinder(registry, describer)
         self.sections = sections or SectionFinder(plan)
@@ -139,11 +143,16 @@ class QueryParser:
         word = "(?:" + "|".join(sorted(map(re.escape, name_words), key=len, reverse=True)) + ")"
         self._plan_name = re.compile(rf"\b(?:{word}[\s'’s-]+){{1,6}}(?:plan|strategy|circular|outline)\b", re.I)
 
+    def _known_abbreviation(self, word: str) -> bool:
+        return (
+            word.lower() in self.plan_terms or self.acronyms.expand(word) is not None or bool(self.registry.find(word))
+        )
+
     # ------------------------------------------------------------ entry point
 
     def parse(self, question: str, history: list[dict] | None = None, depth: int = 0) -> Query:
         """The typed query for ``question`` given the chat ``history``."""
-        text = " ".join(spell_out(normalize_text(question)).split())
+        text = " ".join(singular_abbreviations(spell_out(normalize_text(question)), self._known_abbreviation).split())
         q = Query(text=text, corrected=text)
         if not words(text) and not CJK.search(text):
             q.stop = Stop.EMPTY
@@ -381,6 +390,11 @@ class QueryParser:
             and w not in _ORG_HEADS
             and stem(w) not in titled
         ]
+        for acronym, phrase in self.acronyms.in_text(remainder):  # "GIs" -> the plan's "geographic indications"
+            kept = [w for w in kept if w != acronym.lower()]  # the topic reads the plan's phrase for it
+            kept += [w for w in words(phrase) if w not in kept and w not in STOP]
+            q.corrected = f"{q.corrected} ({phrase})"
+            q.trace.append(f"acronym: {acronym} = “{phrase}” (the plan's words)")
         q.topic_terms = list(dict.fromkeys(stem(w) for w in kept if stem(w) in self.plan_terms))
         topic = " ".join(kept)
         if q.language == "zh":
