@@ -80,7 +80,14 @@ def evaluate(q: Query, plan: Plan, scorer: TopicScorer | None) -> Evaluation:
             res = scorer.within_previous(text, topic_terms, chosen)
         elif others:  # narrow what the records left (an exclusion alone also leaves a set)
             strict = q.ask == Ask.YES_NO and "preposition" in topic.how  # "does X do anything on Y?": Y is the question
-            res = scorer.narrow(str(topic.value), topic_terms, chosen, strict=strict)
+            value = str(topic.value)
+            if (
+                q.language == "zh"
+            ):  # the glossary gives the plan's English words: "地理标志" -> "geographical indications"
+                value = scorer.translate(value)
+                topic_terms = [t for t in terms(value) if t in scorer.plan_terms]
+                strict = strict or (q.ask == Ask.YES_NO and bool(topic_terms))
+            res = scorer.narrow(value, topic_terms, chosen, strict=strict)
         else:
             res = scorer.search(
                 text, str(topic.value), topic_terms, chosen, q.language, topic.text,

@@ -21,11 +21,14 @@ from functools import cached_property
 from pathlib import Path
 
 from assistant.text import stem, terms, words
+from assistant.understand.facts import Circular
 from index.parse import Plan
 from index.schemas import load_calibration
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 RRF_K = 60
+# Within a set other constraints left, a measure whose text has this share of the topic (by rarity) is on it
+NARROW_COVERAGE = 0.6
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,9 @@ class TopicScorer:
         self.docs = list(per_measure.values())  # every word the plan uses for a measure (the speller's too)
         self.plan_terms = dict(Counter(t for d in self.docs for t in set(terms(d))))
         self._doc_terms = [set(terms(d)) for d in self.docs]
+        # The plan's own subject is no topic: the words of its title and of the strategy it implements
+        # ("IP", "intellectual property", "national", "strategy")
+        self.subject = set(terms(f"{plan.header.plan_title} {Circular.of(plan).implements}"))
 
     def expansion_text(self, number: int) -> str:
         """A measure's plain-language expansions (questions and keywords) as one string."""
@@ -158,7 +164,7 @@ class TopicScorer:
     def specific(self, topic_terms: list[str]) -> list[str]:
         """Topic stems the plan uses but that are not everywhere in it (a real topic)."""
         limit = self.calibration.generic_df * len(self.plan.measures)
-        return [t for t in topic_terms if 0 < self.plan_terms.get(t, 0) <= limit]
+        return [t for t in topic_terms if 0 < self.plan_terms.get(t, 0) <= limit and t not in self.subject]
 
     def literal(self, number: int, topic_terms: list[str]) -> bool:
         """The measure's own text uses every specific topic stem of the question."""
@@ -172,6 +178,13 @@ class TopicScorer:
         return stem_ in text or (
             len(stem_) >= 5 and any(t.startswith(stem_) or stem_.startswith(t) for t in text if len(t) >= 5)
         )
+
+    def coverage(self, number: int, stems: set[str]) -> float:
+        """The share of the topic's specific stems, each weighted by how rare it is in the plan, that the
+        measure's own text uses: "counterfeit and inferior commodities" on measure 43 is most of it."""
+        weight = {t: math.log(len(self.plan.measures) / self.plan_terms[t]) for t in stems if self.plan_terms.get(t)}
+        total = sum(weight.values())
+        return sum(w for t, w in weight.items() if self._uses(number, t)) / total if total else 0.0
 
     def _shares(self, number: int, stems: set[str], paraphrases: bool = False) -> bool:
         """The measure's text uses a stem; with ``paraphrases``, its plain-language paraphrases count too
@@ -251,7 +264,9 @@ class TopicScorer:
             numbers = {
                 s.number
                 for s in keep
-                if s.relevance(cal.alpha) >= cal.ratio * best or self.literal(s.number, topic_terms)
+                if s.relevance(cal.alpha) >= cal.ratio * best
+                or self.literal(s.number, topic_terms)
+                or self.coverage(s.number, spec) >= NARROW_COVERAGE
             }
             result.numbers = sorted(numbers)
             result.scores = {s.number: round(s.relevance(cal.alpha), 4) for s in keep if s.number in numbers}

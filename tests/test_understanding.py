@@ -375,3 +375,20 @@ def test_role_and_exclusion_cues_with_words_between(retriever, plan):
     r = retriever.retrieve("what does MOFCOM lead, apart from the things in section V?")
     assert r.numbers == [n for n in agency_set(plan, mofcom, lead=True) if plan.measure(n).section != "V"]
     assert retriever.retrieve("哪个单位牵头的措施最多").query.ask == "rank_agencies"
+
+
+def test_chinese_topics_narrow_an_agency_or_section_through_the_glossary(retriever, plan):
+    gi = {m.number for m in plan.measures if "geographic" in m.text.lower() or "GI" in m.text}
+    r = retriever.retrieve("第五部分里和地理标志相关的有哪些？")
+    assert r.numbers and set(r.numbers) <= gi & set(_section(plan, "V"))
+    r = retriever.retrieve("海关在地理标志方面做什么？")
+    assert r.numbers == sorted(gi & set(agency_set(plan, "General Administration of Customs")))
+    # the plan's own subject ("知识产权": intellectual property) narrows nothing
+    mfa = agency_set(plan, "Ministry of Foreign Affairs")
+    assert retriever.retrieve("外交部在知识产权上有哪些任务？").numbers == mfa
+
+
+def test_within_a_set_a_measure_with_most_of_the_topic_is_kept(retriever, plan):
+    r = retriever.retrieve("What does the Ministry of Public Security do against counterfeit and inferior goods?")
+    mps = agency_set(plan, "Ministry of Public Security")
+    assert r.numbers == [n for n in mps if "counterfeit" in plan.measure(n).text]
