@@ -380,10 +380,16 @@ class Retriever:
         elif field_ == facts.Field.ADDRESSEE_COUNT:
             lines.append(f"The circular is addressed to {len(c.addressees)} agencies: {', '.join(c.addressees)}.")
         elif field_ == facts.Field.ADDRESSEE_ORDER:
-            first = facts.order_asked(q.text)
+            ends = facts.orders_asked(q.text) if not q.subject else [facts.order_asked(q.text)]
+            first, n = ends[0], len(c.addressees)
             name = c.addressees[0] if first > 0 else c.addressees[-1]
-            pos = "first" if first > 0 else f"last (number {len(c.addressees)})"
-            line = f"{name} is listed {pos} of the circular's {len(c.addressees)} addressees."
+            pos = "first" if first > 0 else f"last (number {n})"
+            line = f"{name} is listed {pos} of the circular's {n} addressees."
+            if len(ends) > 1:  # "which is first and which closes the list?"
+                line = (
+                    f"{c.addressees[0]} is listed first and {c.addressees[-1]} last (number {n})"
+                    f" of the circular's {n} addressees."
+                )
             if q.subject:  # "Was customs listed first?"
                 r.yes = q.subject == name
                 where = (

@@ -392,3 +392,13 @@ def test_within_a_set_a_measure_with_most_of_the_topic_is_kept(retriever, plan):
     r = retriever.retrieve("What does the Ministry of Public Security do against counterfeit and inferior goods?")
     mps = agency_set(plan, "Ministry of Public Security")
     assert r.numbers == [n for n in mps if "counterfeit" in plan.measure(n).text]
+
+
+def test_else_excludes_what_was_shown_and_both_ends_of_the_addressees(retriever, plan):
+    first = "who leads measure 19?"
+    lead = plan.measure(19).lead_agency
+    r = retriever.retrieve("and does that ministry lead anything else?", _turn(first, [19]))
+    assert r.numbers == [n for n in agency_set(plan, lead, lead=True) if n != 19]
+    answer = Assistant(retriever, None).ask("Which addressee opens the circular's list and which one ends it?")
+    head = answer.text.splitlines()[0]
+    assert "Propaganda Department" in head and "General Armament Department" in head

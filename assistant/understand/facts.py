@@ -150,7 +150,8 @@ def body_asked(text: str) -> str | None:
     return name.strip()
 
 
-_ORDER = re.compile(r"\b(first|last|final|top|bottom)\b|第一|最后", re.I)
+_ORDER = re.compile(r"\b(first|last|final|top|bottom|closes|ends|starts|opens)\b|第一|最后", re.I)
+_LAST = ("last", "final", "bottom", "closes", "ends", "最后")
 
 
 def match(text: str) -> Field | None:
@@ -194,4 +195,10 @@ def date_said(text: str) -> list[str]:
 def order_asked(text: str) -> int:
     """1 for the first addressee, -1 for the last."""
     m = _ORDER.search(text)
-    return -1 if m and m.group(0).lower() in ("last", "final", "bottom", "最后") else 1
+    return -1 if m and m.group(0).lower() in _LAST else 1
+
+
+def orders_asked(text: str) -> list[int]:
+    """Each end of the list asked, in order: "which is first and which closes the list?" -> [1, -1]."""
+    said = [-1 if m.group(0).lower() in _LAST else 1 for m in _ORDER.finditer(text)]
+    return list(dict.fromkeys(said)) or [1]

@@ -171,6 +171,8 @@ def edit(q: Query, prev: Query, state: State, nums: Numbers, plan: Plan, recall=
             agencies[0] = replace(agencies[0], role=role)
         keep = [c for c in prev.constraints if c.kind not in (Kind.AGENCY, Kind.MEASURES, Kind.PREVIOUS)]
         q.constraints = [*agencies, *keep, *own] if continuation else [*agencies, *own]
+        if _ELSE.search(text) and cited:  # "and what else does it lead?": beyond what was shown
+            q.constraints.append(Constraint(Kind.PREVIOUS, "", include=False, text="else", how="history"))
         q.edit = "previous agency"
         return q
     if ((correction or continuation) and (own or _role_cue(text) or q.topic_terms)) or (not _own_subject(q) and own):
@@ -220,6 +222,9 @@ _AGENCY_REF = re.compile(
 )
 
 
+_ELSE = re.compile(
+    r"\b(?:anything|something|what|any(?:thing)?|measures?) else\b|\bother (?:measures|ones)\b|还有别的|其他的", re.I
+)
 _PRONOUN_AGENCY = re.compile(r"\b(?:it|its|they|their|them)\b|它", re.I)
 # The previous answer as a whole: "how many is that", "count those", "how many are there in that list"
 _ANSWER_REF = re.compile(
