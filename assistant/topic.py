@@ -50,6 +50,10 @@ class Calibration:
     section_theme_threshold: float = 0.45  # embedding similarity for a section named by its theme
     literal_margin: float = 0.1  # a literal match of every specific word needs this much less dense evidence
     clause_weight: float = 1.0  # a clause's evidence counts this much beside the whole measure's (fitted on dev)
+    # A topic needs one measure whose words (text, paraphrases, expansions) hold this share of its specific
+    # words, by rarity, unless some measure is close in meaning (dense_floor): "open source software
+    # licences" uses plan words, but no measure has most of them. Swept on dev (0.4-0.7).
+    topic_coverage: float = 0.6
 
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
@@ -179,10 +183,22 @@ class TopicScorer:
             len(stem_) >= 5 and any(t.startswith(stem_) or stem_.startswith(t) for t in text if len(t) >= 5)
         )
 
+    def _weights(self, stems: set[str]) -> dict[str, float]:
+        return {t: math.log(len(self.plan.measures) / self.plan_terms[t]) for t in stems if self.plan_terms.get(t)}
+
+    def best_coverage(self, stems: set[str]) -> float:
+        """The best share, by rarity, of ``stems`` that one measure's words hold: its text, its clauses'
+        paraphrases and its expansions (1.0 for no stems)."""
+        weight = self._weights(stems)
+        total = sum(weight.values())
+        if not total:
+            return 1.0
+        return max((sum(w for t, w in weight.items() if t in d) / total for d in self._doc_terms), default=0.0)
+
     def coverage(self, number: int, stems: set[str]) -> float:
         """The share of the topic's specific stems, each weighted by how rare it is in the plan, that the
         measure's own text uses: "counterfeit and inferior commodities" on measure 43 is most of it."""
-        weight = {t: math.log(len(self.plan.measures) / self.plan_terms[t]) for t in stems if self.plan_terms.get(t)}
+        weight = self._weights(stems)
         total = sum(weight.values())
         return sum(w for t, w in weight.items() if self._uses(number, t)) / total if total else 0.0
 
@@ -210,6 +226,13 @@ class TopicScorer:
         result = TopicResult(evidence=[s.evidence() for s in scored[:8]])
         if not zh and not self.covered(topic, topic_terms, scored):
             result.reason = "the question's words are not the plan's and no measure is close in meaning"
+            return result
+        best_dense = max((s.dense for s in scored), default=0.0)
+        coverage = self.best_coverage(set(self.specific(topic_terms)))
+        if not zh and coverage < self.calibration.topic_coverage and best_dense < self.calibration.dense_floor:
+            result.reason = (
+                f"no measure's words hold most of the topic's (best {coverage:.0%}) and none is close in meaning"
+            )
             return result
         keep = cut(scored, self.calibration)
         kept = {n for n, _ in keep}

@@ -402,3 +402,14 @@ def test_else_excludes_what_was_shown_and_both_ends_of_the_addressees(retriever,
     answer = Assistant(retriever, None).ask("Which addressee opens the circular's list and which one ends it?")
     head = answer.text.splitlines()[0]
     assert "Propaganda Department" in head and "General Armament Department" in head
+
+
+def test_a_topic_no_measure_holds_most_of_abstains_unless_close_in_meaning(retriever):
+    t = retriever.topics
+    # every word is the plan's, but no measure's words hold most of them
+    spread = set(t.specific([w for w in ("open", "sourc", "softwar", "licenc") if w in t.plan_terms]))
+    assert t.best_coverage(spread) < t.calibration.topic_coverage
+    r = retriever.retrieve("anything about licensing open source software?")
+    assert r.abstain and any("no measure's words hold most" in s for s in r.steps)
+    # a topic one measure holds is answered: the green channel (measure 15)
+    assert 15 in retriever.retrieve("could green technology patents be examined faster?").numbers
