@@ -413,3 +413,9 @@ def test_a_topic_no_measure_holds_most_of_abstains_unless_close_in_meaning(retri
     assert r.abstain and any("no measure's words hold most" in s for s in r.steps)
     # a topic one measure holds is answered: the green channel (measure 15)
     assert 15 in retriever.retrieve("could green technology patents be examined faster?").numbers
+
+
+def test_a_section_joined_to_a_position_by_a_possessive_scopes_it(retriever, plan):
+    one, two = _section(plan, "I"), _section(plan, "II")
+    assert retriever.retrieve("part 1's closing item and part 2's opening one").numbers == [one[-1], two[0]]
+    assert retriever.retrieve("the final item of part 1 and the first of part 2").numbers == [one[-1], two[0]]

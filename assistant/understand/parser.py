@@ -49,6 +49,8 @@ _PLAN_YEAR = re.compile(
     r"|(19[5-9]\d|20[0-4]\d)年(?:的|度)?\S{0,6}(?:计划|推进计划|方案)",
     re.I,
 )
+# A section joined to the position after it: "part 1's closing item", "part VI: the first"
+_POSSESSIVE = re.compile(r"\s*(?:'s|’s|:|,)?\s*(?:the\s+)?(?:very\s+)?")
 # Years that date something inside this plan: a period in brackets "(2011-2015)"
 _YEAR_SPAN = re.compile(r"\(\s*(?:19|20)\d\d\s*(?:-|–|—|to|through)\s*(?:19|20)?\d\d\s*\)")
 # Words that only steer the question (asks, roles, references): never a topic.
@@ -247,7 +249,8 @@ class QueryParser:
                 [i for i in range(len(section_spans)) if section_constraints[i].include and i not in used],
                 sorted(used),  # "part VI: the first and final measures": both positions in one section
             ):
-                near = [i for i in free if 0 <= section_spans[i][0] - start <= 70]  # "the final item of part 1"
+                own = [i for i in free if _POSSESSIVE.fullmatch(text[section_spans[i][1] : start])]  # "part 1's last"
+                near = own + [i for i in free if 0 <= section_spans[i][0] - start <= 70]  # "the final item of part 1"
                 near += [i for i in free if 0 <= start - section_spans[i][1] <= 40]  # "section I's last measure"
                 if near:
                     break
