@@ -81,9 +81,8 @@ def evaluate(q: Query, plan: Plan, scorer: TopicScorer | None) -> Evaluation:
         elif others:  # narrow what the records left (an exclusion alone also leaves a set)
             strict = q.ask == Ask.YES_NO and "preposition" in topic.how  # "does X do anything on Y?": Y is the question
             value = str(topic.value)
-            if (
-                q.language == "zh"
-            ):  # the glossary gives the plan's English words: "地理标志" -> "geographical indications"
+            # Chinese: the glossary gives the plan's English words ("地理标志" -> "geographical indications")
+            if q.language == "zh":
                 value = scorer.translate(value)
                 topic_terms = [t for t in terms(value) if t in scorer.plan_terms]
                 strict = strict or (q.ask == Ask.YES_NO and bool(topic_terms))
