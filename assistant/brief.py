@@ -15,6 +15,7 @@ import difflib
 import io
 import json
 import sys
+import zipfile
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -301,9 +302,23 @@ def to_docx(brief: Brief) -> bytes:
     footer = doc.sections[0].footer.paragraphs[0]
     footer.text = f"Index version {brief.index_version or 'n/a'} · generated {brief.generated}"
     footer.runs[0].font.size = Pt(8)
+    return docx_bytes(doc)
+
+
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
+
+
+def docx_bytes(doc) -> bytes:
+    """A python-docx document as bytes that depend on its content only. python-docx stamps every
+    zip entry with the current time, so the same brief saved a second later would differ (and land
+    in a new content-addressed folder); the entries are rewritten with one fixed time."""
     buf = io.BytesIO()
     doc.save(buf)
-    return buf.getvalue()
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(zipfile.ZipInfo(info.filename, _ZIP_EPOCH), src.read(info), info.compress_type)
+    return out.getvalue()
 
 
 def render(brief: Brief, fmt: Format | str) -> bytes:

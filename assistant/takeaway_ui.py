@@ -10,7 +10,6 @@ import datetime as dt
 import functools
 import getpass
 import hashlib
-import io
 import re
 import shutil
 import tempfile
@@ -278,9 +277,7 @@ def conversation_docx(turns: list[Turn], plan: Plan, version: str = "", generate
         for c in t.citations:
             doc.add_paragraph(f"[{c.number}] Section {c.section} · {c.parties}")
             _quote_paragraph(doc, pieces(c.quote, c.highlights))
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+    return briefs.docx_bytes(doc)
 
 
 def conversation_files(

@@ -98,6 +98,19 @@ def test_brief_files_are_written_with_friendly_names(plan, registry, tmp_path):
     assert again == files  # same content, same path: repeated choices do not pile up files
 
 
+def test_docx_bytes_do_not_depend_on_the_clock(plan, registry, monkeypatch):
+    # python-docx stamps zip entries with the current time; a save a minute later must not differ
+    # (CI once saved the same brief across a two-second boundary and got a second folder)
+    import time
+
+    brief = briefs.build_brief(plan, registry, "Customs", "v1", DAY)
+    turns = [tw.Turn("Q", "A", ())]
+    first = briefs.to_docx(brief), tw.conversation_docx(turns, plan, "v1", DAY)
+    later = time.time() + 60
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert (briefs.to_docx(brief), tw.conversation_docx(turns, plan, "v1", DAY)) == first
+
+
 def test_conversation_turns_recover_citations_and_quotes(plan):
     turns = tw.conversation_turns(chat(plan), plan)
     assert [t.question for t in turns] == ["What must Customs do?", "And what about the Ministry of Culture?"]
