@@ -10,7 +10,7 @@ section, fact) or a reason to abstain. Nothing per request is kept on the shared
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from assistant.evaluate import Evaluation, evaluate, records
@@ -228,6 +228,12 @@ class Retriever:
             if q.section and not agencies:
                 r.detail = f"Section {q.section}"
             return r
+        if not hits and q.fact_fallback and ev.topic is not None and not ev.topic.numbers and not q.stop:
+            # the topic is none of the plan's measures: the header field the question also describes answers
+            # ("which higher-level document does it implement?"), never "not covered"
+            fact = self._fact(replace(q, ask=Ask.FACT, fact=q.fact_fallback))
+            fact.steps = [*ev.steps, f"the topic kept none: answered from the circular's record ({q.fact_fallback})"]
+            return fact
         if q.ask == Ask.YES_NO:
             r.yes = bool(hits)
             if not hits:

@@ -304,6 +304,21 @@ def test_a_year_that_names_a_plan_stops_even_a_fact_question(retriever):
     assert q.stop is None
 
 
+def test_a_fact_whose_remainder_is_no_measures_topic_is_answered_from_the_record(retriever, plan):
+    # the remainder ("higher-ranking document") has plan words, so a topic is tried first; no measure is on it,
+    # so the circular's field answers instead of "not covered"
+    r = retriever.retrieve("What higher-ranking document is the plan meant to carry out?")
+    assert r.query.fact_fallback == "implements" and r.route == "document" and not r.numbers
+    assert "Outline of the National Intellectual Property Strategy" in " ".join(r.facts)
+    # a real topic keeps its measures: measure 63 revises guiding principles on medicines
+    r = retriever.retrieve("medicine guiding principles and public health emergencies")
+    assert r.numbers == [63] and r.query.ask == "measures"
+    # "implement" in other words
+    assert retriever.retrieve("What was this plan intended to put into effect?").query.fact == "implements"
+    # a count is never a fallback: it counts the topic
+    assert retriever.retrieve("How many measures are about quantum sensing?").query.fact_fallback is None
+
+
 def _section(plan, numeral):
     return list(plan.section(numeral).measures)
 

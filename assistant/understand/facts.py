@@ -99,7 +99,8 @@ DESCRIPTIONS: dict[Field, re.Pattern] = {
         r"(?:implement|carry out|put into effect|meant to implement|based on|serve)|\bwhich (?:strategy|outline)\b|"
         r"\bpurpose of (?:the |this )?(?:plan|circular|document)\b|\bwhat is (?:the |this )?(?:plan|it) for\b|"
         r"\bwhy (?:was|is) (?:the |this )?(?:plan|circular)\b|\bbigger strategy\b|\boutline\b|"
-        r"\bmeant to (?:implement|carry out)\b|\bunderlying strategy\b|\bparent strategy\b|贯彻|实施什么",
+        r"\b(?:meant|intended|designed|supposed) to (?:implement|carry out|put into effect|give effect to|execute)\b|"
+        r"\bunderlying strategy\b|\bparent strategy\b|贯彻|实施什么",
         re.I,
     ),
     Field.TITLE: re.compile(
@@ -121,6 +122,10 @@ DESCRIPTIONS: dict[Field, re.Pattern] = {
     ),
 }
 ADDRESS = re.compile(_ADDRESS, re.I)
+# Fields whose descriptions only a question about a document uses ("implement", "guiding principle",
+# "document number"): they answer when a topic finds nothing. "when" (a date) and "called" (a title) are
+# everyday words of topic questions too, and a count counts its topic.
+FALLBACK_FIELDS = frozenset({Field.IMPLEMENTS, Field.PRINCIPLE, Field.NUMBER, Field.SECTIONS})
 _HOW_MANY_BODIES = re.compile(
     r"\bhow many (?:agencies|bodies|ministries|departments|organi[sz]ations)\b"
     r"|多少(?:个|家)?(?:部门|单位|机构)|几(?:个|家)(?:部门|单位|机构)",

@@ -323,7 +323,14 @@ class QueryParser:
         rest = facts.DESCRIPTIONS[field].sub(" ", q.text) if field in facts.DESCRIPTIONS else ""
         rest = " ".join(w for w in words(rest) if stem(w) not in self._header_terms)  # the header's own words
         if field in facts.DESCRIPTIONS and self._has_topic(rest, generic):
-            return  # "medicine IP guiding principles": a topic of a measure, not the plan's principle
+            # "medicine IP guiding principles": a topic of a measure, not the plan's principle; but when no
+            # measure is on that topic and every word of it is the plan's (no outside subject named), a field
+            # only documents are asked about answers (facts.FALLBACK_FIELDS)
+            known = all(stem(w) in self.plan_terms for w in words(rest) if w not in STOP and len(w) > 2)
+            q.fact_fallback = str(field) if known and field in facts.FALLBACK_FIELDS else None
+            if q.fact_fallback:
+                q.trace.append(f"fact if the topic finds nothing: {field}")
+            return
         q.ask, q.fact = Ask.FACT, str(field)
         q.trace.append(f"fact: {field}")
 
