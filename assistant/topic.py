@@ -29,6 +29,10 @@ CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 RRF_K = 60
 # Within a set other constraints left, a measure whose text has this share of the topic (by rarity) is on it
 NARROW_COVERAGE = 0.6
+# A short topic that is mostly specific words ("genetic resources", "damages for infringement"): every
+# measure whose own text uses each of them, scoring at least this share of the best, is on it (swept on dev)
+LITERAL_TERMS = 2
+LITERAL_RATIO = 0.5
 
 
 @dataclass(frozen=True)
@@ -236,8 +240,18 @@ class TopicScorer:
             return result
         keep = cut(scored, self.calibration)
         kept = {n for n, _ in keep}
-        if keep and set_question and len(self.specific(topic_terms)) <= 3:  # all measures literally on it
+        spec = self.specific(topic_terms)
+        if keep and set_question and len(spec) <= 3:  # all measures literally on it
             keep += [(n, 0.0) for n in sorted(within) if n not in kept and self.literal(n, topic_terms)]
+        elif keep and len(spec) <= LITERAL_TERMS and 2 * len(spec) >= len(topic_terms):
+            best = max(s.relevance(self.calibration.alpha) for s in scored)
+            keep += [
+                (s.number, s.relevance(self.calibration.alpha))
+                for s in scored
+                if s.number not in kept
+                and s.relevance(self.calibration.alpha) >= LITERAL_RATIO * best
+                and self.literal(s.number, topic_terms)
+            ]
         if not keep:
             result.reason = "no measure passes the relevance floor"
         result.numbers = [n for n, _ in keep]

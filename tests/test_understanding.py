@@ -332,6 +332,8 @@ def test_sections_by_what_their_measures_do_and_with_asides(retriever, plan):
     ncac = agency_set(plan, "National Copyright Administration", lead=True)
     assert r.numbers == _in_section(plan, ncac, "IV")
     assert retriever.retrieve("how many are in that bit on IP culture").count == len(_section(plan, "VIII"))
+    # an article inside the subject does not end it ("fostering" alone is VII or VIII)
+    assert retriever.retrieve("list the chapter on fostering the IP culture").numbers == _section(plan, "VIII")
     # membership is no section: "part of" without a determiner
     q = retriever.retrieve("Is the Ministry of Commerce part of the anti-piracy work?").query
     assert not q.of(Kind.SECTION)
@@ -386,6 +388,11 @@ def test_role_and_exclusion_cues_with_words_between(retriever, plan):
     miit = "Ministry of Industry and Information Technology"
     r = retriever.retrieve("MIIT measures where it is not listed first")
     assert r.numbers == [n for n in agency_set(plan, miit) if plan.measure(n).lead_agency != miit]
+    # a contraction is a negation too ("isn't", "wasn't")
+    assert retriever.retrieve("MIIT items where it wasn't put first").numbers == r.numbers
+    # a "co-" verb with "with" asks for partners, and "own" in it is no lead cue
+    q = retriever.retrieve("which bodies does the education ministry co-own items with?").query
+    assert q.ask == "partners" and q.of(Kind.AGENCY)[0].role == "any"
     mofcom = "Ministry of Commerce"
     r = retriever.retrieve("what does MOFCOM lead, apart from the things in section V?")
     assert r.numbers == [n for n in agency_set(plan, mofcom, lead=True) if plan.measure(n).section != "V"]
@@ -401,6 +408,16 @@ def test_chinese_topics_narrow_an_agency_or_section_through_the_glossary(retriev
     # the plan's own subject ("知识产权": intellectual property) narrows nothing
     mfa = agency_set(plan, "Ministry of Foreign Affairs")
     assert retriever.retrieve("外交部在知识产权上有哪些任务？").numbers == mfa
+
+
+def test_a_short_specific_topic_keeps_every_measure_that_names_it(retriever, plan):
+    # not asked as a set ("which measures"), yet every measure whose text names it and scores near the best
+    # is on it; the cut-off alone kept two of the six
+    named = sorted(m.number for m in plan.measures if "geographic indication" in m.text.lower())
+    assert sorted(retriever.retrieve("Tell me about geographic indications").numbers) == named
+    # a topic mostly of general words is left to the cut-off: "guidance" alone does not pull in every guideline
+    r = retriever.retrieve("IP service industry development guidance")
+    assert not {n for n in r.numbers if plan.measure(n).section != "VII"}
 
 
 def test_within_a_set_a_measure_with_most_of_the_topic_is_kept(retriever, plan):

@@ -263,8 +263,8 @@ def _role_cues(text: str) -> list[tuple[int, int, Role]]:
             found.append((m.start(), m.end(), Role.CO))
     for m in re.finditer(r"(?:first-)?[A-Za-z]+", text):  # "SAIC-led" leads too
         if m.group(0).lower() in cues.LEAD_WORDS and not any(a <= m.start() < b for a, b, _ in found):
-            if m.group(0) == "MOST":
-                continue
+            if m.group(0) == "MOST" or text[max(0, m.start() - 3) : m.start()].lower() == "co-":
+                continue  # the ministry of science; "co-own" is sharing, not leading
             found.append((m.start(), m.end(), Role.LEAD))
     for z in cues.LEAD_ZH[:2]:
         if (i := text.find(z)) >= 0 and not any(a <= i < b for a, b, _ in found):

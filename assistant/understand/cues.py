@@ -85,7 +85,7 @@ LEAD_WORDS = frozenset(
 LEAD_ZH = ("牵头", "主导", "负责")
 # Named but not leading: "not as the lead", "someone else leads", "only supports", "co-responsible".
 CO = re.compile(
-    r"\b(?:not|n't|never)\s+(?:listed\s+|named\s+|put\s+|placed\s+)?(?:as\s+|in\s+)?(?:the\s+|a\s+)?"
+    r"(?:\bnot|n't|\bnever)\s+(?:listed\s+|named\s+|put\s+|placed\s+)?(?:as\s+|in\s+)?(?:the\s+|a\s+)?"
     r"(?:lead|leader|leading|first(?!\s+(?:sections?|parts?|chapters?))|in charge|heading|primary|main)\b|"
     r"\b(?:apart from|except(?: for)?|other than|excluding|minus|but not|besides)\s+"
     r"(?:the\s+)?(?:ones?|those|measures)\s+"
@@ -156,7 +156,7 @@ PARTNER = re.compile(
     r"partners?|partnered|teams? up|teamed up|collaborat\w*|cooperat\w* with|co-operat\w* with|alongside|"
     r"together with whom|with whom|joint(?:ly)? with|fellow|paired with|pair up|co-?agencies|counterparts?|"
     r"co-?appear\w*|appear\w* (?:together|alongside|with)|turn(?:s)? up (?:on|in) the same|same measures as|"
-    r"listed together with|with which)\b"
+    r"listed together with|with which|co-\w+ (?:\w+ ){0,3}with)\b"
     r"|合作|共同|一起",
     re.I,
 )

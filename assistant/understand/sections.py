@@ -156,6 +156,8 @@ class SectionFinder:
             if a := _THEME_AFTER.match(rest):
                 for w in re.finditer(r"[A-Za-z][\w'-]*|[?.!,;()/]", rest[a.end() :]):
                     at = m.end() + a.end() + w.start()
+                    if after and w.group(0).lower() in ("the", "a", "an"):
+                        continue  # "the part on fostering the services sector": its subject goes on
                     if len(after) >= 6 or not w.group(0)[0].isalpha() or w.group(0).lower() in _THEME_STOP:
                         break
                     if any(x <= at < y for x, y in taken):
