@@ -115,6 +115,7 @@ class Retriever:
             plan, registry, Speller(vocabulary, known_english()), self.plan_terms, self.describer, sections
         )
         self.circular = facts.Circular.of(plan)
+        self.fact_finder = facts.FactFinder(embedder, self.calibration.fact_threshold)
         self.parser.recall = lambda prev: evaluate(prev, plan, self.topics).numbers
 
     @classmethod
@@ -228,12 +229,8 @@ class Retriever:
             if q.section and not agencies:
                 r.detail = f"Section {q.section}"
             return r
-        if not hits and q.fact_fallback and ev.topic is not None and not ev.topic.numbers and not q.stop:
-            # the topic is none of the plan's measures: the header field the question also describes answers
-            # ("which higher-level document does it implement?"), never "not covered"
-            fact = self._fact(replace(q, ask=Ask.FACT, fact=q.fact_fallback))
-            fact.steps = [*ev.steps, f"the topic kept none: answered from the circular's record ({q.fact_fallback})"]
-            return fact
+        if not hits and ev.topic is not None and not ev.topic.numbers and (fact := self._fact_instead(q)):
+            return replace(fact, steps=[*ev.steps, *fact.steps])
         if q.ask == Ask.YES_NO:
             r.yes = bool(hits)
             if not hits:
@@ -361,6 +358,20 @@ class Retriever:
                          notes=list(q.successors))  # fmt: skip
 
     # ------------------------------------------------------------ facts
+
+    def _fact_instead(self, q: Query) -> Retrieval | None:
+        """A question whose topic no measure holds, answered from the circular's record when it describes a
+        header field: by a pattern the topic vetoed ("which higher-level document does it implement?"),
+        or by meaning when it asks for nothing else (no agency, section, measure or yes/no). Else None."""
+        field_, how = q.fact_fallback, "its description"
+        if field_ is None and q.language == "en" and not q.polar and {c.kind for c in q.constraints} == {Kind.TOPIC}:
+            found, score = self.fact_finder.closest(q.text)
+            field_, how = (str(found), f"meaning, {score:.2f}") if found else (None, "")
+        if field_ is None:
+            return None
+        fact = self._fact(replace(q, ask=Ask.FACT, fact=field_))
+        fact.steps = [f"the topic kept none: answered from the circular's record ({field_}, by {how})"]
+        return fact
 
     def _fact(self, q: Query) -> Retrieval:
         """A fact about the circular, answered from the header record (no citation)."""

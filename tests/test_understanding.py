@@ -313,6 +313,14 @@ def test_a_fact_whose_remainder_is_no_measures_topic_is_answered_from_the_record
     # a real topic keeps its measures: measure 63 revises guiding principles on medicines
     r = retriever.retrieve("medicine guiding principles and public health emergencies")
     assert r.numbers == [63] and r.query.ask == "measures"
+    # no pattern matches, but the question means a header field (MEANINGS, by embedding similarity)
+    r = retriever.retrieve("Give me the official reference of the notice")
+    assert r.route == "document" and plan.header.document_number in " ".join(r.facts)
+    assert "by meaning" in r.steps[-1]
+    r = retriever.retrieve("On what day did the notice come into being?")
+    assert plan.header.date in " ".join(r.facts)
+    # a topic the plan does not cover stays "not covered"
+    assert retriever.retrieve("What does the plan say about quantum sensing?").abstain == "out_of_scope"
     # "implement" in other words
     assert retriever.retrieve("What was this plan intended to put into effect?").query.fact == "implements"
     # a count is never a fallback: it counts the topic

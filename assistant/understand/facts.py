@@ -155,6 +155,54 @@ def body_asked(text: str) -> str | None:
     return name.strip()
 
 
+# Each field in a few words of its own, matched by meaning when no description pattern does (a question that
+# would otherwise get "not covered"). Written from the circular's header, not from questions.
+MEANINGS: dict[Field, tuple[str, ...]] = {
+    Field.DATE: ("The day the circular was issued", "The date of the notice", "What day was the document published?"),
+    Field.NUMBER: ("The circular's document number", "The official reference number of the notice"),
+    Field.TITLE: ("The full title of the plan", "What is the name of the document?"),
+    Field.ADDRESSEES: (
+        "Which agencies was the circular sent to?",
+        "Who received the notice?",
+        "The list of recipients of the circular",
+    ),
+    Field.ADDRESSEE_COUNT: ("How many agencies received the circular?",),
+    Field.PRINCIPLE: ("The principle the plan follows", "The guiding principle behind the plan"),
+    Field.IMPLEMENTS: (
+        "Which strategy does the plan implement?",
+        "The outline this plan carries out",
+        "The higher document the plan is based on",
+    ),
+    Field.SECTIONS: ("The sections of the plan", "How the plan is structured into parts"),
+    Field.MEASURE_COUNT: ("The total count of measures in the plan",),
+}
+
+
+class FactFinder:
+    """The header field a question means, by embedding similarity to each field's own words (MEANINGS)."""
+
+    def __init__(self, embedder=None, threshold: float = 0.65):
+        self.embedder = embedder
+        self.threshold = threshold
+        self._keys = [(f, t) for f, texts in MEANINGS.items() for t in texts]
+        self._vectors = None
+
+    def closest(self, text: str) -> tuple[Field | None, float]:
+        """The closest field and its cosine; the field is None below the threshold or without an embedder."""
+        if self.embedder is None:
+            return None, 0.0
+        import numpy as np
+
+        if self._vectors is None:
+            m = np.asarray(self.embedder.embed_documents([t for _, t in self._keys]), dtype="float32")
+            self._vectors = m / np.linalg.norm(m, axis=1, keepdims=True).clip(min=1e-9)
+        q = np.asarray(self.embedder.embed_query(text), dtype="float32")
+        sims = self._vectors @ (q / (np.linalg.norm(q) or 1.0))
+        i = int(sims.argmax())
+        score = float(sims[i])
+        return (self._keys[i][0] if score >= self.threshold else None), round(score, 3)
+
+
 _ORDER = re.compile(r"\b(first|last|final|top|bottom|closes|ends|starts|opens)\b|第一|最后", re.I)
 _LAST = ("last", "final", "bottom", "closes", "ends", "最后")
 
