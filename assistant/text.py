@@ -40,6 +40,7 @@ _PLAN_WORDS = """
 measure measures item items plan plans task tasks point points provision provisions action actions
 responsible responsibility responsibilities role roles job jobs duty duties involve involved involves
 involving assign assigned assigns mention mentions mentioned name names named cover covers covered
+refer refers referred referring discuss discusses discussed touch touches touched
 document section sections part parts chapter
 """
 FUNCTION_WORDS = frozenset(_FUNCTION.split())

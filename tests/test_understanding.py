@@ -418,6 +418,13 @@ def test_chinese_topics_narrow_an_agency_or_section_through_the_glossary(retriev
     assert retriever.retrieve("外交部在知识产权上有哪些任务？").numbers == mfa
 
 
+def test_verbs_of_asking_about_are_no_topic_words(retriever):
+    # "refer", "discuss", "touch on" ask whether the plan mentions something; they are not its subject
+    for verb in ("refer to", "discuss", "touch on"):
+        q = retriever.retrieve(f"Does the plan {verb} the 12th Five-Year period?").query
+        assert q.topic_terms == ["12th", "period"], verb
+
+
 def test_a_short_specific_topic_keeps_every_measure_that_names_it(retriever, plan):
     # not asked as a set ("which measures"), yet every measure whose text names it and scores near the best
     # is on it; the cut-off alone kept two of the six
