@@ -18,6 +18,7 @@ DEV14 = REPO_ROOT / "eval" / "dev14.jsonl"  # the issue 14/15 class examples: de
 DEV14B = REPO_ROOT / "eval" / "dev14b.jsonl"  # more questions in the issue 14 classes, written blind: dev data
 DEVZH = REPO_ROOT / "eval" / "devzh.jsonl"  # Chinese questions, written blind (50): dev data
 DEV14C = REPO_ROOT / "eval" / "dev14c.jsonl"  # compositions and the weak classes, written blind (180): dev data
+DEV14D = REPO_ROOT / "eval" / "dev14d.jsonl"  # other years, lookups, header facts and topics, written blind (95): dev
 BLIND14 = REPO_ROOT / "eval" / "blind14.jsonl"  # compositions, written blind (issue 14): read per class only
 BLIND15 = REPO_ROOT / "eval" / "blind15.jsonl"  # everyday topics, written blind (issue 15): dev/test
 THRESHOLDS = REPO_ROOT / "eval" / "thresholds.json"
@@ -33,6 +34,7 @@ SETS = {
     "topics-test": (BLIND15, "test"),
     "devzh": (DEVZH, None),
     "dev14c": (DEV14C, None),
+    "dev14d": (DEV14D, None),
 }
 
 

@@ -418,6 +418,30 @@ def test_chinese_topics_narrow_an_agency_or_section_through_the_glossary(retriev
     assert retriever.retrieve("外交部在知识产权上有哪些任务？").numbers == mfa
 
 
+def test_another_plan_by_year_or_five_year_ordinal_stops_even_with_todays_names(retriever):
+    # a successor name drops a year only when the year dates a reform, not when it names a plan
+    assert retriever.retrieve("What did the 2014 promotion plan give CNIPA?").query.stop == "other_year"
+    r = retriever.retrieve("SIPO's tasks in the 13th five-year plan for IP")
+    assert r.query.stop == "other_year" and r.query.year == "the 13th five-year plan"
+    # the plan names the 12th five-year period itself
+    assert retriever.retrieve("Which measure covers the 12th five-year plan period?").numbers == [59]
+
+
+def test_one_body_named_twice_is_one_constraint(retriever, plan):
+    q = retriever.retrieve("Is CNIPA (SIPO back then) on anything about patent pledges?").query
+    assert [str(c.value) for c in q.of(Kind.AGENCY)] == ["State Intellectual Property Office"]
+
+
+def test_header_facts_in_everyday_wording(retriever, plan):
+    assert retriever.retrieve("did the Ministry of Railways get this notice?").yes is False
+    assert retriever.retrieve("is MOST on the address list?").yes is True
+    assert retriever.retrieve("how many units was the circular sent to?").query.fact == "addressee_count"
+    assert retriever.retrieve("measure count of the plan?").query.fact == "measure_count"
+    assert retriever.retrieve("give me the section titles please").query.fact == "sections"
+    # written shorthand: "doc", "TM"
+    assert retriever.retrieve("which one amends the TM law?").numbers == [26]
+
+
 def test_verbs_of_asking_about_are_no_topic_words(retriever):
     # "refer", "discuss", "touch on" ask whether the plan mentions something; they are not its subject
     for verb in ("refer to", "discuss", "touch on"):

@@ -171,6 +171,12 @@ class AgencyFinder:
                 constraints[-1] = replace(prev, any_of=names, text=f"{prev.text} or {m.text}")
                 merged_with_previous = True
                 continue
+            key = (include, _bodies(c))
+            same = next((k for k, p in enumerate(constraints) if (p.include, _bodies(p)) == key), None)
+            if same is not None:  # the body named again ("CNIPA (SIPO back then)"): one constraint, not a joint
+                if constraints[same].role == Role.ANY:
+                    constraints[same] = replace(constraints[same], role=role)
+                continue
             constraints.append(c)
         if merged_with_previous:
             trace.append("agencies joined by “or”: either one")
@@ -180,6 +186,10 @@ class AgencyFinder:
         successors = [f"{m.successor} (named in the plan as {' and '.join(m.names)})" for m in mentions if m.successor]
         unknown = [] if mentions else self.unknown
         return Agencies(constraints, [(m.start, m.end) for m in mentions], successors, unknown, trace)
+
+
+def _bodies(c: Constraint) -> frozenset[str]:
+    return frozenset(c.any_of or (str(c.value),))
 
 
 _FOR_SECTION = re.compile(

@@ -144,7 +144,7 @@ YES_NO = re.compile(
     re.I,
 )
 YES_NO_LOOSE = re.compile(
-    r"^[^:?!.]{0,30}:\s*(?:is|are|was|were|does|do|did|has|have|had|can|could|will|would|any)\b"
+    r"^[^:?!.]{0,30}(?::|\s[-–—])\s*(?:is|are|was|were|does|do|did|has|have|had|can|could|will|would|any)\b"
     r"|\b(?:whether|if)\s+(?:the plan|there|any|this|it (?:is|has|does|contains|includes))\b"
     r"|^\W*any\b(?!\s+idea)|\bis it true\b|\byes or no\b|\b(?:is|are) there (?:any|an?)\b"
     r"|\bany (?:measures?|overlap|link|connection|role|part)\s*\??\s*$",

@@ -74,7 +74,8 @@ _ADDRESS = (
     r"\b(?:address(?:ed|ees?)|recipients?|sent (?:out )?to|send to|distribut(?:ed|ion)(?: list)?|went (?:out )?to|"
     r"copied to|cc'?d|to whom|who (?:received|got|was it (?:sent|addressed))|addresses|on the (?:mailing|distribution) "
     r"list|on (?:that|the) list|(?:circular|notice|document|it) (?:go|goes|went) to|issued to|"
-    r"receiv(?:e|ed|ing) (?:the|this|it)|发送|发给|印发给|抄送|主送)"
+    r"receiv(?:e|ed|ing) (?:the|this|it)|(?:get|gets|got|gotten) (?:the|this|that) (?:circular|notice|document)|"
+    r"address list|发送|发给|印发给|抄送|主送)"
 )
 DESCRIPTIONS: dict[Field, re.Pattern] = {
     Field.NUMBER: re.compile(
@@ -103,31 +104,35 @@ DESCRIPTIONS: dict[Field, re.Pattern] = {
         r"\bunderlying strategy\b|\bparent strategy\b|贯彻|实施什么",
         re.I,
     ),
+    Field.SECTIONS: re.compile(
+        r"\bhow many (?:sections|parts|chapters|headings)\b|\b(?:list|name|what are|give me|show me|tell me) "
+        r"(?:the |all |all the )?"
+        r"(?:\w+ )?(?:sections|parts|chapters|headings)\b|\bstructure of (?:the )?plan\b|\btable of contents\b|"
+        r"\b(?:sections|parts|chapters) (?:does|do|of) the plan\b|\bsection (?:titles|headings|names)\b|"
+        r"几个部分|哪几个部分|结构",
+        re.I,
+    ),
     Field.TITLE: re.compile(
         r"\btitle[ds]?\b|\bcalled\b|\bname of (?:the |this )?(?:plan|document|circular|notice)\b|"
         r"\bfull name\b|\bwhat(?:'s| is) (?:the |this )?(?:plan|document|circular)(?:'s name)?\s*\??$|\bwhat plan\b|"
         r"\bwhat (?:is|are) (?:this|the) (?:plan|document|circular)\b(?! (?:say|says|about|for))|标题|名称|叫什么",
         re.I,
     ),
-    Field.SECTIONS: re.compile(
-        r"\bhow many (?:sections|parts|chapters|headings)\b|\b(?:list|name|what are) (?:the |all |all the )?"
-        r"(?:\w+ )?(?:sections|parts|chapters|headings)\b|\bstructure of (?:the )?plan\b|\btable of contents\b|"
-        r"\b(?:sections|parts|chapters) (?:does|do|of) the plan\b|几个部分|哪几个部分|结构",
-        re.I,
-    ),
     Field.MEASURE_COUNT: re.compile(
         r"\bhow many (?:specific |numbered |individual |separate )?(?:measures|items|tasks|actions|points)\b|"
-        r"\b(?:total )?number of (?:specific |numbered )?measures\b|措施.*(?:一共|总共|共有|多少)",
+        r"\b(?:total )?number of (?:specific |numbered )?measures\b|\bmeasure count\b|\bcount of (?:the )?measures\b|"
+        r"措施.*(?:一共|总共|共有|多少)",
         re.I,
     ),
 }
 ADDRESS = re.compile(_ADDRESS, re.I)
+DOCUMENT_WORDS = re.compile(rf"\b{_CIRCULAR}\b", re.I)  # the circular named as a thing: never a topic
 # Fields whose descriptions only a question about a document uses ("implement", "guiding principle",
 # "document number"): they answer when a topic finds nothing. "when" (a date) and "called" (a title) are
 # everyday words of topic questions too, and a count counts its topic.
 FALLBACK_FIELDS = frozenset({Field.IMPLEMENTS, Field.PRINCIPLE, Field.NUMBER, Field.SECTIONS})
 _HOW_MANY_BODIES = re.compile(
-    r"\bhow many (?:agencies|bodies|ministries|departments|organi[sz]ations)\b"
+    r"\bhow many (?:agencies|bodies|ministries|departments|organi[sz]ations|orgs|units|recipients)\b"
     r"|多少(?:个|家)?(?:部门|单位|机构)|几(?:个|家)(?:部门|单位|机构)",
     re.I,
 )
@@ -144,6 +149,14 @@ _BODY_ASKED = re.compile(
     r"|\b(?:go|goes|went|sent|addressed|issued|distributed|copied)\s+to\s+(?:the\s+)?(?P<b>[^?.,]+)",
     re.I,
 )
+
+
+def without_address_cues(text: str) -> str:
+    """``text`` without the words that ask about the addressees ("how many units", "sent to", "the notice"):
+    what is left may name a topic ("how many agencies work on patents?")."""
+    for pattern in (ADDRESS, _HOW_MANY_BODIES, DOCUMENT_WORDS):
+        text = pattern.sub(" ", text)
+    return text
 
 
 def body_asked(text: str) -> str | None:

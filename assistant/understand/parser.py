@@ -41,6 +41,8 @@ _OTHER_PLAN = re.compile(
     re.I,
 )
 _YEAR = re.compile(r"(?<![\[\d])\b(19[5-9]\d|20[0-4]\d)\b(?!\])")
+# A five-year plan by its ordinal (13th, 14th): another plan, unless this plan's own text names that period
+_NTH_FIVE_YEAR = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)\s+five[- ]year\b", re.I)
 # A year that names a plan: "the 2020 promotion plan", "2013's plan", "the plan for 2014"
 _PLAN_NOUN = r"(?:plan|circular|version|edition|strategy)"
 _PLAN_YEAR = re.compile(
@@ -139,6 +141,7 @@ class QueryParser:
         }
         self.recall = None  # previous query -> its measures, for histories without citations (set by the retriever)
         self.year = plan.header.year
+        self._plan_text = " ".join(m.text.lower() for m in plan.measures).replace("-", " ")
         # The plan's own name ("the IP strategy promotion plan of 2012") names the document, not a topic.
         name_words = set(words(plan.header.plan_title)) | {"plan", "circular", "outline", "intellectual", "property"}
         name_words -= STOP - {"plan"}
@@ -191,8 +194,11 @@ class QueryParser:
         years = of_plan or [y for y in _YEAR.findall(_YEAR_SPAN.sub(" ", text)) if y != self.year]
         if not years and (m := _OTHER_PLAN.search(text)):  # "this year's plan" (2026), "a later plan"
             years = [m.group("when") and str(date.today().year + _RELATIVE[m.group("when").lower()]) or "another year"]
-        if _REFORM.search(text) or found.successors:
+        if not of_plan and (_REFORM.search(text) or found.successors):
             years = []  # "the body it took over in 2016": the year of a reform, not of a plan
+        nth = _NTH_FIVE_YEAR.search(text)
+        if not years and nth and nth.group(0).lower().replace("-", " ") not in self._plan_text:
+            years = [f"the {nth.group(0)} plan"]  # an ordinal five-year plan this one does not name
         q.year = years[0] if years else None
         q.year_of_plan = bool(q.year and of_plan)
 
@@ -306,7 +312,9 @@ class QueryParser:
             field = facts.Field(q.fact) if q.fact else facts.Field.ADDRESSEE_CHECK
             q.subject = str(agencies[0].value) if agencies else (q.unknown_bodies or [body])[0]
             q.unknown_bodies = []
-        elif field in (facts.Field.ADDRESSEE_COUNT,) and (agencies or nums.measures or self._has_topic(q.text)):
+        elif field in (facts.Field.ADDRESSEE_COUNT,) and (
+            agencies or nums.measures or self._has_topic(facts.without_address_cues(q.text))
+        ):
             if nums.measures and not agencies and not facts.ADDRESS.search(q.text):
                 q.ask = Ask.WHO  # "how many agencies are named in measure 16?": its agencies, counted
             return
