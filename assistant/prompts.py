@@ -77,6 +77,7 @@ ZH = {
     "section": "**第{numeral}部分：{title}** 共有 {n} 项措施（第 {first}–{last} 项）。目标和任务：\n> {objectives}\n",
     "yes": "**是**：有 {n} 项措施{scope}：",
     "no": "**否**：没有措施{scope}。",
+    "no_on_it": "**否**：{scope}的措施都不涉及这一内容。",
     "list": "{n} 项措施{scope}：",
     "previous": "上一个回答中有 {n} 项措施符合：",
     "quotes": "（引文为计划的英文原文。）",

@@ -106,7 +106,10 @@ class ChineseRenderer(Renderer):
         return ZH["list"].format(n=n, scope=self.selection(r))
 
     def no_line(self, r: Retrieval) -> str:
-        text = ZH["no"].format(scope=self.selection(r))
+        if r.abstain == Abstain.NO_TOPIC and self.core(r):  # a real topic emptied the set: say so, not "none"
+            text = ZH["no_on_it"].format(scope=self.selection(r))
+        else:
+            text = ZH["no"].format(scope=self.selection(r))
         if r.abstain == Abstain.NO_TOPIC and r.pointers:
             text += " " + ZH["pointers"]
         return text

@@ -229,6 +229,9 @@ class TopicScorer:
         """The measures of ``within`` about the topic, as the only thing asked (see module doc)."""
         zh = language == "zh"
         query = f"{self.translate(original)} {' '.join(words(original))}".strip() if zh else text
+        parts = self.translations(original) if zh else []
+        if len(parts) == 1:  # one Chinese term ("地理标志"): its plan words decide what is literally on it
+            topic_terms = list(dict.fromkeys([*topic_terms, *terms(parts[0])]))
         scored = self.score(query, within, multilingual=original if zh else None)
         result = TopicResult(evidence=[s.evidence() for s in scored[:8]])
         if not zh and not self.covered(topic, topic_terms, scored):
@@ -244,16 +247,19 @@ class TopicScorer:
         keep = cut(scored, self.calibration)
         kept = {n for n, _ in keep}
         spec = self.specific(topic_terms)
-        if keep and set_question and len(spec) <= 3:  # all measures literally on it
+        if keep and set_question and not zh and len(spec) <= 3:  # all measures literally on it
             keep += [(n, 0.0) for n in sorted(within) if n not in kept and self.literal(n, topic_terms)]
-        elif keep and len(spec) <= LITERAL_TERMS and 2 * len(spec) >= len(topic_terms):
+        elif keep and spec and len(spec) <= LITERAL_TERMS and 2 * len(spec) >= len(topic_terms):
+            # its specific words; for a Chinese term, every word of the glossary's phrase, the common ones too
+            # ("专利代理机构" is "patent agencies", not every agency)
+            content = [t for t in topic_terms if t not in self.subject] if zh else spec
             best = max(s.relevance(self.calibration.alpha) for s in scored)
             keep += [
                 (s.number, s.relevance(self.calibration.alpha))
                 for s in scored
                 if s.number not in kept
                 and s.relevance(self.calibration.alpha) >= LITERAL_RATIO * best
-                and self.literal(s.number, topic_terms)
+                and all(self._uses(s.number, t) for t in content)
             ]
         if not keep:
             result.reason = "no measure passes the relevance floor"
@@ -332,13 +338,17 @@ class TopicScorer:
 
     def translate(self, text: str) -> str:
         """Chinese terms -> the plan's English words via the glossary (longest match first)."""
+        return " ".join(self.translations(text))
+
+    def translations(self, text: str) -> list[str]:
+        """The glossary's English for each Chinese term of ``text``, longest match first."""
         out: list[str] = []
         rest = text
         for key in self._glossary_keys:
             if key in rest:
                 out.append(self.glossary[key])
                 rest = rest.replace(key, " ")
-        return " ".join(out)
+        return out
 
     def score(self, query: str, numbers: set[int], multilingual: str | None = None) -> list[Scored]:
         """Dense and lexical evidence for ``numbers``, best first by reciprocal-rank fusion. Each is the

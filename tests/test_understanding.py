@@ -407,6 +407,27 @@ def test_role_and_exclusion_cues_with_words_between(retriever, plan):
     assert retriever.retrieve("哪个单位牵头的措施最多").query.ask == "rank_agencies"
 
 
+def test_chinese_header_facts_yes_no_and_literal_topics(retriever, plan):
+    # Chinese cue words need no word boundary: "主送单位" asks about the addressees
+    r = retriever.retrieve("通知的主送单位里排最后的是哪家？")
+    assert r.route == "document" and plan.header.addressees[-1] in " ".join(r.facts)
+    assert retriever.retrieve("这个计划一共有多少条措施").query.fact == "measure_count"
+    # "…没" closes a yes/no question
+    assert retriever.retrieve("海关有涉及地理标志的措施没").query.ask == "yes_no"
+    # one Chinese term: every measure whose text has its plan words, as in English
+    gi = sorted(m.number for m in plan.measures if "geographic indication" in m.text.lower())
+    assert sorted(retriever.retrieve("地理标志方面计划怎么说").numbers) == gi
+
+
+def test_a_chinese_no_on_a_topic_says_the_agencys_measures_miss_it(retriever, plan):
+    from assistant.render_zh import ChineseRenderer
+
+    r = retriever.retrieve("最高检有涉及网络盗版的任务没")
+    assert r.yes is False
+    line = ChineseRenderer(plan, retriever.registry).no_line(r)
+    assert "的措施都不涉及这一内容" in line and "没有措施" not in line
+
+
 def test_chinese_topics_narrow_an_agency_or_section_through_the_glossary(retriever, plan):
     gi = {m.number for m in plan.measures if "geographic" in m.text.lower() or "GI" in m.text}
     r = retriever.retrieve("第五部分里和地理标志相关的有哪些？")

@@ -150,7 +150,7 @@ YES_NO_LOOSE = re.compile(
     r"|\bany (?:measures?|overlap|link|connection|role|part)\s*\??\s*$",
     re.I,
 )
-YES_NO_ZH = re.compile(r"吗[？?\s]*$|是否|有没有|是不是")
+YES_NO_ZH = re.compile(r"吗[？?\s]*$|是否|有没有|是不是|^\S*有\S+没[有]?[？?\s]*$")
 PARTNER = re.compile(
     r"\b(?:work(?:s|ing|ed)? (?:with|alongside|together)|share[sd]? (?:\w+ ){0,4}(?:with|between)|sharing|"
     r"partners?|partnered|teams? up|teamed up|collaborat\w*|cooperat\w* with|co-operat\w* with|alongside|"

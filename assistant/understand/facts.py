@@ -75,7 +75,7 @@ _ADDRESS = (
     r"copied to|cc'?d|to whom|who (?:received|got|was it (?:sent|addressed))|addresses|on the (?:mailing|distribution) "
     r"list|on (?:that|the) list|(?:circular|notice|document|it) (?:go|goes|went) to|issued to|"
     r"receiv(?:e|ed|ing) (?:the|this|it)|(?:get|gets|got|gotten) (?:the|this|that) (?:circular|notice|document)|"
-    r"address list|发送|发给|印发给|抄送|主送)"
+    r"address list)|发送|发给|印发给|抄送|主送"
 )
 DESCRIPTIONS: dict[Field, re.Pattern] = {
     Field.NUMBER: re.compile(
@@ -121,7 +121,7 @@ DESCRIPTIONS: dict[Field, re.Pattern] = {
     Field.MEASURE_COUNT: re.compile(
         r"\bhow many (?:specific |numbered |individual |separate )?(?:measures|items|tasks|actions|points)\b|"
         r"\b(?:total )?number of (?:specific |numbered )?measures\b|\bmeasure count\b|\bcount of (?:the )?measures\b|"
-        r"措施.*(?:一共|总共|共有|多少)",
+        r"措施.*(?:一共|总共|共有|多少)|(?:一共|总共|共有|共)\S{0,8}?(?:多少|几)\S{0,6}措施",
         re.I,
     ),
 }
