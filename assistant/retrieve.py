@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from assistant.evaluate import Evaluation, evaluate, records
-from assistant.text import Speller, known_english, words
+from assistant.text import Speller, known_english, stem, words
 from assistant.topic import CALIBRATION_FILE, Calibration, Scored, TopicScorer, cut  # noqa: F401 (published)
 from assistant.understand import facts
 from assistant.understand.describe import Describer
@@ -109,7 +109,13 @@ class Retriever:
         ]
         embedder = load_embeddings(settings.embed_model) if vectorstore is not None else None
         nouns = frozenset(t for t, n in self.plan_terms.items() if n >= 2)
-        self.describer = Describer(registry, embedder, self.calibration.describe_threshold, nouns)
+        pairs = frozenset(
+            pair
+            for m in plan.measures
+            for stems in [[stem(w) for w in words(m.text)]]
+            for pair in zip(stems, stems[1:], strict=False)
+        )
+        self.describer = Describer(registry, embedder, self.calibration.describe_threshold, nouns, pairs)
         sections = SectionFinder(plan, embedder, self.calibration.section_theme_threshold)
         self.parser = QueryParser(
             plan, registry, Speller(vocabulary, known_english()), self.plan_terms, self.describer, sections

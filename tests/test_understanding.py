@@ -448,6 +448,16 @@ def test_another_plan_by_year_or_five_year_ordinal_stops_even_with_todays_names(
     assert retriever.retrieve("Which measure covers the 12th five-year plan period?").numbers == [59]
 
 
+def test_a_description_in_the_plans_own_words_is_a_topic(retriever, plan):
+    # "patent agencies" is what measures 81 and 82 are about, not a description of SIPO
+    r = retriever.retrieve("Which measure revises the rules on patent agency work?")
+    assert not r.query.of(Kind.AGENCY) and r.numbers == [82]
+    assert any("read as a topic" in t and "the plan's own words" in t for t in r.query.trace)
+    # a description that is no phrase of the plan still names its body
+    q = retriever.retrieve("What must the country's national science academy do?").query
+    assert [str(c.value) for c in q.of(Kind.AGENCY)] == ["Chinese Academy of Sciences"]
+
+
 def test_one_body_named_twice_is_one_constraint(retriever, plan):
     q = retriever.retrieve("Is CNIPA (SIPO back then) on anything about patent pledges?").query
     assert [str(c.value) for c in q.of(Kind.AGENCY)] == ["State Intellectual Property Office"]

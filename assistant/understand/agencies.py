@@ -80,6 +80,9 @@ class AgencyFinder:
             for ref, start, end in self.describer.find(plain, spans):
                 if any(ref.name in f.names for f in found) or any(a <= start < b for a, b in cue_spans):
                     continue
+                if self.describer.plan_subject(text[start:end], ref.name):
+                    self.readings.append(f"“{text[start:end]}” read as a topic, not {ref.name}: the plan's own words")
+                    continue
                 if reading := topic_reading(text, start, end):
                     self.readings.append(f"“{text[start:end]}” read as a topic, not {ref.name}: {reading}")
                     continue

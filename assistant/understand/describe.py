@@ -37,11 +37,19 @@ _ASKED = frozenset({"measure", "measures", "item", "items", "task", "tasks", "du
 class Describer:
     """Finds agencies described by organisation-like phrases."""
 
-    def __init__(self, registry: Registry, embedder=None, threshold: float = 0.62, nouns: frozenset[str] = frozenset()):
+    def __init__(
+        self,
+        registry: Registry,
+        embedder=None,
+        threshold: float = 0.62,
+        nouns: frozenset[str] = frozenset(),
+        plan_pairs: frozenset[tuple[str, str]] = frozenset(),
+    ):
         self.registry = registry
         self.embedder = embedder
         self.threshold = threshold
         self.nouns = nouns  # plan words (stems): a head followed by one is a modifier ("court cases")
+        self.plan_pairs = plan_pairs  # adjacent stems of the measures' own text ("patent agenc", "patent examin")
         # role stems -> agencies; a multi-word role is a tuple of stems
         self._roles: list[tuple[tuple[str, ...], str, frozenset[str]]] = []
         self._head_roles: dict[str, str] = {}  # a role that is itself a head noun: "prosecutors", "police"
@@ -115,6 +123,16 @@ class Describer:
             if ref and ref.name not in {f[0].name for f in found}:
                 found.append((ref, start, end))
         return found
+
+    def plan_subject(self, phrase: str, name: str) -> bool:
+        """The head noun and the word before it are a pair the measures' own text uses ("patent agencies",
+        "appraisal agencies"), and not the matched body's name: a subject of the plan, not a body."""
+        own = {stem(w) for w in words(name)}
+        said = [phrase[s:e].lower() for _, s, e in word_spans(phrase)]
+        return any(
+            b in HEADS and (stem(a), stem(b)) in self.plan_pairs and not {stem(a), stem(b)} <= own
+            for a, b in zip(said, said[1:], strict=False)
+        )
 
     def _lexical(self, phrase: str, modifiers: list[str]) -> AgencyRef | None:
         stems = [stem(w) for w in modifiers]

@@ -199,16 +199,18 @@ class FactFinder:
         self.threshold = threshold
         self._keys = [(f, t) for f, texts in MEANINGS.items() for t in texts]
         self._vectors = None
+        if embedder is not None:  # at start, not on the first question that needs it (20 short texts)
+            import numpy as np
+
+            m = np.asarray(embedder.embed_documents([t for _, t in self._keys]), dtype="float32")
+            self._vectors = m / np.linalg.norm(m, axis=1, keepdims=True).clip(min=1e-9)
 
     def closest(self, text: str) -> tuple[Field | None, float]:
         """The closest field and its cosine; the field is None below the threshold or without an embedder."""
-        if self.embedder is None:
+        if self.embedder is None or self._vectors is None:
             return None, 0.0
         import numpy as np
 
-        if self._vectors is None:
-            m = np.asarray(self.embedder.embed_documents([t for _, t in self._keys]), dtype="float32")
-            self._vectors = m / np.linalg.norm(m, axis=1, keepdims=True).clip(min=1e-9)
         q = np.asarray(self.embedder.embed_query(text), dtype="float32")
         sims = self._vectors @ (q / (np.linalg.norm(q) or 1.0))
         i = int(sims.argmax())
