@@ -458,6 +458,12 @@ def test_a_description_in_the_plans_own_words_is_a_topic(retriever, plan):
     assert [str(c.value) for c in q.of(Kind.AGENCY)] == ["Chinese Academy of Sciences"]
 
 
+def test_the_plans_acronyms_spelled_out_find_their_measures(retriever):
+    # the plan writes only "SMEs"; its clauses' keywords spell it out, so the long form is no near miss
+    r = retriever.retrieve("Is there support in the plan for small and medium-sized enterprises?")
+    assert not r.abstain and {19, 23} <= set(r.numbers)
+
+
 def test_one_body_named_twice_is_one_constraint(retriever, plan):
     q = retriever.retrieve("Is CNIPA (SIPO back then) on anything about patent pledges?").query
     assert [str(c.value) for c in q.of(Kind.AGENCY)] == ["State Intellectual Property Office"]
