@@ -126,3 +126,23 @@ def test_one_shared_assistant_answers_concurrent_requests_exactly_as_sequential_
     with ThreadPoolExecutor(max_workers=8) as pool:
         parallel = list(pool.map(lambda qh: [c.measure for c in assistant.ask(*qh).citations], questions))
     assert parallel == sequential
+
+
+def test_concurrent_parses_keep_their_own_readings_and_unknown_bodies(retriever):
+    # how descriptions were read and which bodies are unknown belong to one question, never to the shared finder
+    questions = [
+        "What does the Ministry of Railways do under the plan?",
+        "Which measure revises the rules on patent agency work?",
+        "What must the country's national science academy do?",
+        "Is the Ministry of Water Resources in charge of anything?",
+        "What does customs do?",
+    ] * 12
+
+    def outcome(q):
+        r = retriever.retrieve(q)
+        return r.numbers, r.abstain, r.query.unknown_bodies, r.query.trace
+
+    sequential = [outcome(q) for q in questions]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(outcome, questions)) == sequential
+

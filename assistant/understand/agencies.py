@@ -52,9 +52,10 @@ class AgencyFinder:
         self.registry = registry
         self.describer = describer
 
-    def mentions(self, text: str, taken: list[tuple[int, int]]) -> list[_Mention]:
-        self.readings = []
-        self.unknown: list[str] = []
+    def mentions(self, text: str, taken: list[tuple[int, int]]) -> tuple[list[_Mention], list[str], list[str]]:
+        """The agencies ``text`` names or describes, with how each description was read (for explain) and
+        the bodies it names that the registry does not know. Nothing is kept on the finder: it is shared."""
+        readings: list[str] = []
         found: list[_Mention] = []
         for s in self.registry.find_successors(text):
             label = s.successor.abbreviations[0] if s.successor.abbreviations else s.successor.name
@@ -69,27 +70,25 @@ class AgencyFinder:
                 continue  # a longer today's name wins over the 2012 name inside it
             found = [f for f in found if f not in overlap]
             found.append(_Mention((m.agency,), m.text, span[0], span[1], MatchHow(m.how)))
-        self.unknown = [] if found else self.registry.unknown_bodies(text)
+        unknown = [] if found else self.registry.unknown_bodies(text)
         if self.describer is not None:
             cue_spans = [(a, b) for a, b, _ in _role_cues(text)]
-            cue_spans += [
-                (text.find(u), text.find(u) + len(u)) for u in self.unknown
-            ]  # "Ministry of Tourism" is a name
+            cue_spans += [(text.find(u), text.find(u) + len(u)) for u in unknown]  # "Ministry of Tourism" is a name
             spans = taken + [(f.start, f.end) for f in found] + cue_spans
             plain = _DUTY_PHRASE.sub(lambda m: "for".ljust(len(m.group(0))), text)  # offsets unchanged
             for ref, start, end in self.describer.find(plain, spans):
                 if any(ref.name in f.names for f in found) or any(a <= start < b for a, b in cue_spans):
                     continue
                 if self.describer.plan_subject(text[start:end], ref.name):
-                    self.readings.append(f"“{text[start:end]}” read as a topic, not {ref.name}: the plan's own words")
+                    readings.append(f"“{text[start:end]}” read as a topic, not {ref.name}: the plan's own words")
                     continue
                 if reading := topic_reading(text, start, end):
-                    self.readings.append(f"“{text[start:end]}” read as a topic, not {ref.name}: {reading}")
+                    readings.append(f"“{text[start:end]}” read as a topic, not {ref.name}: {reading}")
                     continue
-                self.readings.append(f"“{text[start:end]}” read as {ref.name}: it is what the question asks about")
+                readings.append(f"“{text[start:end]}” read as {ref.name}: it is what the question asks about")
                 found.append(_Mention((ref.name,), text[start:end], start, end, MatchHow.DESCRIPTION, ref.score))
         found = [self._extend(text, f) for f in found if not any(a <= f.start < b for a, b in taken)]
-        return sorted(found, key=lambda f: f.start)
+        return sorted(found, key=lambda f: f.start), readings, unknown
 
     def _today(self, name: str) -> set[str]:
         """A 2012 body and the names it carries today: {"Legislative Affairs Office", "Ministry of Justice"}."""
@@ -144,8 +143,8 @@ class AgencyFinder:
         return m
 
     def extract(self, text: str, taken: list[tuple[int, int]]) -> Agencies:
-        mentions = self.mentions(text, taken)
-        trace = list(self.readings)
+        mentions, readings, unknown_bodies = self.mentions(text, taken)
+        trace = list(readings)
         if mentions:
             trace.append(
                 "agencies: "
@@ -187,7 +186,7 @@ class AgencyFinder:
             constraints = merged
             trace.append("agencies that are one body today (a merger is said): any of them")
         successors = [f"{m.successor} (named in the plan as {' and '.join(m.names)})" for m in mentions if m.successor]
-        unknown = [] if mentions else self.unknown
+        unknown = [] if mentions else unknown_bodies
         return Agencies(constraints, [(m.start, m.end) for m in mentions], successors, unknown, trace)
 
 
