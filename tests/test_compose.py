@@ -145,4 +145,3 @@ def test_concurrent_parses_keep_their_own_readings_and_unknown_bodies(retriever)
     sequential = [outcome(q) for q in questions]
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert list(pool.map(outcome, questions)) == sequential
-
