@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from assistant.cosine import cosines, unit_rows
 from assistant.text import stem, terms, words
 from assistant.understand.facts import Circular
 from index.parse import Plan
@@ -238,7 +239,8 @@ class TopicScorer:
             result.reason = "the question's words are not the plan's and no measure is close in meaning"
             return result
         best_dense = max((s.dense for s in scored), default=0.0)
-        coverage = self.best_coverage(set(self.specific(topic_terms)))
+        spec = self.specific(topic_terms)
+        coverage = self.best_coverage(set(spec))
         if not zh and coverage < self.calibration.topic_coverage and best_dense < self.calibration.dense_floor:
             result.reason = (
                 f"no measure's words hold most of the topic's (best {coverage:.0%}) and none is close in meaning"
@@ -246,7 +248,6 @@ class TopicScorer:
             return result
         keep = cut(scored, self.calibration)
         kept = {n for n, _ in keep}
-        spec = self.specific(topic_terms)
         if keep and set_question and not zh and len(spec) <= 3:  # all measures literally on it
             keep += [(n, 0.0) for n in sorted(within) if n not in kept and self.literal(n, topic_terms)]
         elif keep and spec and len(spec) <= LITERAL_TERMS and 2 * len(spec) >= len(topic_terms):
@@ -404,8 +405,7 @@ class TopicScorer:
         import numpy as np
 
         matrix, owners, clauses = self._vectors
-        q = np.asarray(self.vectorstore.embeddings.embed_query(query), dtype="float32")
-        sims = matrix @ (q / (np.linalg.norm(q) or 1.0))
+        sims = cosines(matrix, self.vectorstore.embeddings.embed_query(query))
         whole = clauses < 0
         best = np.full(len(self.plan.measures) + 1, -1.0, dtype="float32")
         np.maximum.at(best, owners[whole], sims[whole])
@@ -431,8 +431,7 @@ class TopicScorer:
 
         kinds = ["measure", "expansion", "clause", "clause_expansion"]
         got = self.vectorstore.get(where={"kind": {"$in": kinds}}, include=["embeddings", "metadatas"])
-        matrix = np.asarray(got["embeddings"], dtype="float32")
-        matrix /= np.linalg.norm(matrix, axis=1, keepdims=True).clip(min=1e-9)
+        matrix = unit_rows(got["embeddings"])
         metas = got["metadatas"]
         owners = np.asarray([m["number"] for m in metas], dtype="int64")
         clauses = np.asarray(

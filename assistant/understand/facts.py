@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from assistant.cosine import cosines, unit_rows
 from assistant.text import words
 from index.parse import Plan
 
@@ -200,19 +201,13 @@ class FactFinder:
         self._keys = [(f, t) for f, texts in MEANINGS.items() for t in texts]
         self._vectors = None
         if embedder is not None:  # at start, not on the first question that needs it (20 short texts)
-            import numpy as np
-
-            m = np.asarray(embedder.embed_documents([t for _, t in self._keys]), dtype="float32")
-            self._vectors = m / np.linalg.norm(m, axis=1, keepdims=True).clip(min=1e-9)
+            self._vectors = unit_rows(embedder.embed_documents([t for _, t in self._keys]))
 
     def closest(self, text: str) -> tuple[Field | None, float]:
         """The closest field and its cosine; the field is None below the threshold or without an embedder."""
         if self.embedder is None or self._vectors is None:
             return None, 0.0
-        import numpy as np
-
-        q = np.asarray(self.embedder.embed_query(text), dtype="float32")
-        sims = self._vectors @ (q / (np.linalg.norm(q) or 1.0))
+        sims = cosines(self._vectors, self.embedder.embed_query(text))
         i = int(sims.argmax())
         score = float(sims[i])
         return (self._keys[i][0] if score >= self.threshold else None), round(score, 3)

@@ -18,6 +18,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from assistant.cosine import cosines, unit_rows
 from assistant.text import FUNCTION_WORDS, terms, word_spans
 from assistant.understand import cues
 from assistant.understand.query import Constraint, Kind
@@ -206,15 +207,11 @@ class SectionFinder:
         """How close a phrase is to each section, best first: the better of its cosine to the section's
         title and objectives and its mean cosine to the section's three closest measures ("enforcement"
         is what section IV's measures do, though its title says "protection")."""
-        import numpy as np
-
         if self._vectors is None:
             texts = [f"{s.title}. {s.objectives}" for s in self.plan.sections]
             texts += [m.text for m in self.plan.measures]
-            m = np.asarray(self.embedder.embed_documents(texts), dtype="float32")
-            self._vectors = m / np.linalg.norm(m, axis=1, keepdims=True).clip(min=1e-9)
-        q = np.asarray(self.embedder.embed_query(phrase), dtype="float32")
-        sims = (self._vectors @ (q / (np.linalg.norm(q) or 1.0))).tolist()
+            self._vectors = unit_rows(self.embedder.embed_documents(texts))
+        sims = cosines(self._vectors, self.embedder.embed_query(phrase)).tolist()
         n = len(self.numerals)
         by_section: dict[str, list[float]] = {}
         for m, sim in zip(self.plan.measures, sims[n:], strict=True):
