@@ -134,11 +134,19 @@ def _ngrams(tokens: list[str], n: int) -> list[tuple[str, ...]]:
     return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
 
 
+# Spellings the plan uses for one word: its "IPR management system" and "IP management system" are one phrase
+_SAME = {"ipr": "ip", "iprs": "ip"}
+
+
+def _same_words(tokens: list[str]) -> list[str]:
+    return [_SAME.get(t, t) for t in tokens]
+
+
 def repeats(text: str, measure: Measure) -> bool:
     """A phrase said more often than the measure says it: a repeated 4-gram with two content words, or
     a doubled word. ``"requires a top talent leadership plan and a top talent leadership plan"`` -> True.
     """
-    said, source = words(text), words(measure.text)
+    said, source = _same_words(words(text)), _same_words(words(measure.text))
     have = Counter(_ngrams(source, 4))
     for gram, count in Counter(_ngrams(said, 4)).items():
         if count > max(1, have[gram]) and sum(w not in STOP for w in gram) >= 2:
@@ -348,14 +356,18 @@ _ACTS = tuple(
     frozenset(stem(w) for w in family.split())
     for family in (
         "develop create establish build set construct form",
-        "improve enhance strengthen perfect optimize reinforce intensify deepen consolidate refine upgrade",
+        "improve enhance strengthen perfect optimize reinforce intensify deepen consolidate refine upgrade enrich",
         "push carry advance promote implement launch conduct facilitate accelerate speed boost",
         "study explore research investigate",
-        "combat crack fight tackle strike",
+        "combat crack crackdown fight tackle strike",
         "expand extend broaden widen increase",
-        "guide encourage support help",
+        "guide encourage support help lead direct",
+        "publicize popularize promote spread disseminate",
     )
 )
+
+
+_STUDY = _ACTS[3]  # a measure that only studies or explores an act does not do it yet
 
 
 def same_act(said: str, stems: set[str]) -> bool:
@@ -363,8 +375,11 @@ def same_act(said: str, stems: set[str]) -> bool:
     return any(said in family and family & stems for family in _ACTS)
 
 
-# Framing words a faithful sentence adds: "requires", "ensure that", "implement" (for launch, carry out).
-_FRAMING = frozenset(stem(w) for w in ("require", "ensure", "implement", "measure", "task", "also"))
+# Framing words a faithful sentence adds: "requires", "ensure that", "implement" (for launch, carry out),
+# and the words of the co-agency subject ("with the ... leading").
+_FRAMING = frozenset(
+    stem(w) for w in ("require", "ensure", "implement", "measure", "task", "also", *words(prompts.CO_SUBJECT))
+)
 
 
 def filler(text: str, measure: Measure) -> bool:
@@ -402,9 +417,14 @@ def wrong_act(text: str, measure: Measure, focus: str = "") -> bool:
         return False
     clauses = split_clauses(measure.number, measure.text, _verbs(measure.text))
     # "Further improve", "Organize and attend", "Study and formulate": a clause's first four words
-    opening = {stem(w) for c in clauses for w in words(c.text)[:4]}
+    openings = [[stem(w) for w in words(c.text)[:4]] for c in clauses]
     said = stem(verb[0])
-    return said not in opening and not same_act(said, opening)
+    matched = [o for o in openings if said in o or same_act(said, set(o))]
+    if not matched:
+        return True
+    # "Study the establishment of a reporting system" is not "establish a reporting system"
+    said_all = set(terms(text))
+    return all(o[0] in _STUDY and said not in _STUDY for o in matched) and not said_all & _STUDY
 
 
 COVERAGE = 0.65  # share of the answering clause's content stems a rewrite keeps (fitted on the dev labels)
@@ -417,10 +437,18 @@ def thin(text: str, measure: Measure, focus: str = "") -> bool:
     subject = sentence_subject(measure, focus)
     if not text.startswith(f"{subject} is to "):
         return False
-    start, end = answer_clause(measure, focus_terms(focus))
-    wanted = set(terms(measure.text[start:end]))
-    kept = wanted & set(terms(text[len(subject) :]))
-    return bool(wanted) and len(kept) < COVERAGE * len(wanted)
+    said = set(terms(text[len(subject) :]))
+    topic = focus_terms(focus)
+    if topic and set(terms(" ".join(topic))) & set(terms(measure.text)):
+        spans = [answer_clause(measure, topic)]  # the clause the topic is about
+    else:  # no topic in the measure: a whole rewrite of any one of its clauses
+        clauses = split_clauses(measure.number, measure.text, _verbs(measure.text))
+        spans = [_whole(measure, clauses, c.start, c.end) for c in clauses] or [(0, len(measure.text))]
+    for start, end in spans:
+        wanted = set(terms(measure.text[start:end]))
+        if not wanted or len(wanted & said) >= COVERAGE * len(wanted):
+            return False
+    return True
 
 
 def focus_agency(focus: str) -> str | None:

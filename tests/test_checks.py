@@ -8,7 +8,14 @@ import pytest
 from assistant import prompts
 from assistant.checks import REASONS, check_sentence, focus_terms, judge
 from assistant.llm import FakeLLM
-from assistant.sentences import SentenceWriter, measure_focus, measure_grammar, measure_messages, prompt_version
+from assistant.sentences import (
+    SentenceWriter,
+    agency_focus,
+    measure_focus,
+    measure_grammar,
+    measure_messages,
+    prompt_version,
+)
 
 GOOD = {
     4: "The measure [4] requires the State Intellectual Property Office to improve the system for evaluating the "
@@ -202,3 +209,43 @@ def test_a_verb_of_the_same_act_is_no_swap(plan):
     from assistant.text import stem
 
     assert same_act(stem("enhance"), {stem("improve")}) and not same_act(stem("evaluate"), {stem("amend")})
+
+
+def test_a_rewrite_of_any_clause_is_whole_when_no_topic_is_asked(plan):
+    # measure 52's second clause, rewritten whole, for an agency question: not thin (it was, against clause 1)
+    m = plan.measure(52)
+    reply = (
+        f"{m.lead_agency} is to implement the program of building traditional Chinese medicine databases and "
+        "demonstrative research projects in ten provinces [52]."
+    )
+    assert judge(reply, m, {52}, agency_focus(m.lead_agency)).sentence is not None
+    assert judge(f"{m.lead_agency} is to implement the program [52].", m, {52}).reason in {"thin", "stub"}
+
+
+def test_a_phrase_the_measure_itself_says_twice_is_no_repetition(plan):
+    # measure 65 says "build and improve the agricultural IPR/IP management system" twice, spelt two ways
+    m = plan.measure(65)
+    reply = (
+        f"{m.lead_agency} is to lead agricultural research institutions to build and improve the agricultural IP "
+        "management system and management collaboration network, and lead agricultural enterprises and public "
+        "institutions to build and improve the agricultural IP management system and institutional framework [65]."
+    )
+    assert judge(reply, m, {65}).sentence is not None
+
+
+def test_a_measure_that_only_studies_an_act_is_not_said_to_do_it(plan):
+    m = plan.measure(17)  # "Study the establishment of a scientific reporting system, ..."
+    assert m.text.startswith("Study the establishment")
+    assert judge(f"{m.lead_agency} is to establish a scientific reporting system [17].", m, {17}).reason == "act"
+    ok = f"{m.lead_agency} is to study the establishment of a scientific reporting system [17]."
+    assert judge(ok, m, {17}).sentence is not None
+
+
+def test_the_co_agency_subject_is_framing_not_filler(plan):
+    m = plan.measure(46)
+    co = m.agencies[1]
+    reply = (
+        f"{co}, with the {m.lead_agency} leading, is to enhance the preservation catalog of biological genetic "
+        "resources and associated traditional knowledge [46]."
+    )
+    assert judge(reply, m, {46}, agency_focus(co)).sentence is not None
