@@ -147,6 +147,18 @@ def test_near_misses_abstain(retriever, question):
     assert r.abstain == Abstain.OUT_OF_SCOPE and r.numbers == []
 
 
+@pytest.mark.parametrize("question", ["关于区块链技术的保护有什么安排？", "计划对知识产权众筹怎么规定的"])
+def test_chinese_near_misses_whose_glossary_terms_are_only_generic_abstain(retriever, question):
+    # "保护" (protection) and "知识产权" (the plan's subject) are the only glossary terms: no plan topic
+    r = retriever.retrieve(question)
+    assert r.abstain == Abstain.OUT_OF_SCOPE and r.numbers == [], r.query
+
+
+def test_a_chinese_topic_with_a_specific_glossary_term_still_answers(retriever, plan):
+    varieties = {m.number for m in plan.measures if "plant varieties" in m.text}
+    assert set(retriever.retrieve("植物新品种保护方面有哪些安排").numbers or [0]) & varieties
+
+
 def test_year_comes_from_the_parsed_header(retriever):
     from index.parse import parse_text
 
