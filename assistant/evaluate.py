@@ -97,6 +97,7 @@ def evaluate(q: Query, plan: Plan, scorer: TopicScorer | None) -> Evaluation:
         out.steps.append(
             f"topic “{topic.value}” within {len(chosen)}: {len(order)} kept"
             + (f" ({res.reason})" if res.reason else "")
+            + (f" (the measures that name {', '.join(f'“{n}”' for n in res.named)})" if res.named else "")
         )
     out.numbers = order
     return out

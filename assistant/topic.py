@@ -15,6 +15,7 @@ expansion documents (multilingual-e5 for Chinese), fused by reciprocal rank. Two
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,6 +24,7 @@ from pathlib import Path
 from assistant.cosine import cosines, unit_rows
 from assistant.text import stem, terms, words
 from assistant.understand.facts import Circular
+from index.clauses import opening_verbs
 from index.parse import Plan
 from index.schemas import load_calibration
 
@@ -34,6 +36,11 @@ NARROW_COVERAGE = 0.6
 # measure whose own text uses each of them, scoring at least this share of the best, is on it (swept on dev)
 LITERAL_TERMS = 2
 LITERAL_RATIO = 0.5
+# A name the plan's text gives in Title Case ("the Patent Law", "Strike of the Sword"): two Title-case words
+# joined by a few connectives. A question that uses one, and no topic word its measures lack, is about the
+# measures that name it, when there are at most NAMED_MAX of them.
+_NAME = re.compile(r"\b[A-Z][\w'’-]*(?:(?:\s+(?:of|and|for|on|the|in|to|over|from|with|&)){0,2}\s+[A-Z][\w'’-]*)+")
+NAMED_MAX = 3
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,7 @@ class TopicResult:
     elsewhere: list[int] = field(default_factory=list)  # measures on the topic outside the set (pointers)
     evidence: list[dict] = field(default_factory=list)  # the top scores behind the decision (explain)
     reason: str = ""  # why nothing was kept
+    named: list[str] = field(default_factory=list)  # names of the plan the question used, which decided the set
 
 
 def cut(scored: list[Scored], cal: Calibration) -> list[tuple[int, float]]:
@@ -168,6 +176,44 @@ class TopicScorer:
         # The plan's own subject is no topic: the words of its title and of the strategy it implements
         # ("IP", "intellectual property", "national", "strategy")
         self.subject = set(terms(f"{plan.header.plan_title} {Circular.of(plan).implements}"))
+        self.names = self._names()
+
+    def _names(self) -> dict[str, frozenset[int]]:
+        """The plan's own names (lower-cased) with a specific word, each with the measures whose text uses it:
+        ``{"patent law": {28}, "strike of the sword": {31}, ...}``. A clause's opening verb is no part of a
+        name ("Revise the Patent Law")."""
+        found: set[str] = set()
+        for m in self.plan.measures:
+            verbs = opening_verbs([m.text])
+            for match in _NAME.finditer(m.text):
+                toks = match.group(0).split()
+                if toks[0].lower() in verbs:
+                    toks = toks[1:]
+                    while toks and not toks[0][:1].isupper():
+                        toks = toks[1:]
+                titled = sum(t[:1].isupper() and not t[1:2].isupper() for t in toks)  # not acronyms ("IPR")
+                if titled >= 2 and self.specific(terms(" ".join(toks))):
+                    found.add(" ".join(toks).lower())
+        texts = {m.number: m.text.lower() for m in self.plan.measures}
+        return {name: frozenset(n for n, t in texts.items() if name in t) for name in found}
+
+    def named(self, question: str, topic_terms: list[str], within: set[int]) -> tuple[list[str], set[int]]:
+        """The plan's names the question uses (longest first, none inside another) and the measures of
+        ``within`` that use them, when every other specific topic word is one of those measures' words and
+        there are at most :data:`NAMED_MAX`: "where is the Patent Law revised?" -> (["patent law"], {28})."""
+        lowered = question.lower()
+        used: list[str] = []
+        for name in sorted(self.names, key=len, reverse=True):
+            if not any(name in u for u in used) and re.search(rf"\b{re.escape(name)}\b", lowered):
+                used.append(name)
+        numbers = set().union(*(self.names[u] for u in used)) & within if used else set()
+        if not numbers or len(numbers) > NAMED_MAX:
+            return [], set()
+        own = set(terms(" ".join(used)))
+        rest = [t for t in self.specific(topic_terms) if t not in own]
+        if any(not any(t in self._doc_terms[n - 1] for n in numbers) for t in rest):
+            return [], set()
+        return used, numbers
 
     def expansion_text(self, number: int) -> str:
         """A measure's plain-language expansions (questions and keywords) as one string."""
@@ -269,6 +315,12 @@ class TopicScorer:
                 and s.relevance(self.calibration.alpha) >= LITERAL_RATIO * best
                 and all(self._uses(s.number, t) for t in content)
             ]
+        if keep and not zh:
+            used, numbers = self.named(original or text, topic_terms, within)
+            if numbers:  # the measures that use a name the question used, in the cut-off's order
+                rank = {s.number: s.relevance(self.calibration.alpha) for s in scored}
+                keep = sorted(((n, rank.get(n, 0.0)) for n in numbers), key=lambda x: (-x[1], x[0]))
+                result.named = used
         if not keep:
             result.reason = "no measure passes the relevance floor"
         result.numbers = [n for n, _ in keep]

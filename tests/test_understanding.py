@@ -159,6 +159,18 @@ def test_a_chinese_topic_with_a_specific_glossary_term_still_answers(retriever, 
     assert set(retriever.retrieve("植物新品种保护方面有哪些安排").numbers or [0]) & varieties
 
 
+def test_a_name_the_plan_gives_decides_the_set(retriever, plan):
+    names = retriever.topics.names
+    assert "patent law" in names and not any(n.startswith("revise ") for n in names)  # the verb is no name
+    law = [m.number for m in plan.measures if "Copyright Law" in m.text]
+    r = retriever.retrieve("Where does the plan deal with the Copyright Law?")
+    assert r.numbers == law and any("“copyright law”" in step for step in r.steps)  # explain says why
+    two = sorted(m.number for m in plan.measures if "Trademark Law" in m.text or "Copyright Law" in m.text)
+    assert sorted(retriever.retrieve("the Trademark Law and the Copyright Law: which items?").numbers) == two
+    # a topic word the named measures lack: the name does not decide ("online piracy" is elsewhere)
+    assert set(retriever.retrieve("Copyright Law and online piracy measures").numbers) - set(law)
+
+
 def test_year_comes_from_the_parsed_header(retriever):
     from index.parse import parse_text
 
