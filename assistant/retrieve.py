@@ -450,5 +450,7 @@ class Retriever:
             r.sections = [plan.section(q.subject)]
         elif field_ == facts.Field.MEASURE_COUNT:
             lines.append(f"The plan has {c.measure_count} numbered measures in {len(plan.sections)} sections.")
+        for more in q.more_facts:  # "..., and when was it issued?": each field the other clauses ask
+            lines.extend(self._fact(replace(q, fact=more, more_facts=[], polar=False, subject="")).facts)
         r.facts = lines
         return r

@@ -171,6 +171,19 @@ def test_a_name_the_plan_gives_decides_the_set(retriever, plan):
     assert set(retriever.retrieve("Copyright Law and online piracy measures").numbers) - set(law)
 
 
+def test_a_question_with_two_header_fields_gets_both_in_the_order_asked(retriever, plan):
+    c = plan.header
+    r = retriever.retrieve("When was the notice issued and what is its document number?")
+    assert r.route == "document" and not r.numbers
+    assert r.query.fact == "date" and r.query.more_facts == ["document_number"]
+    assert c.date in r.facts[0] and c.document_number in r.facts[1]
+    r = retriever.retrieve("这个通知是哪天印发的？文号是多少？")
+    assert [r.query.fact, *r.query.more_facts] == ["date", "document_number"]
+    # one field, however it is worded: the circular named with a possessive is no topic
+    r = retriever.retrieve("what is the notice's document number?")
+    assert r.route == "document" and r.query.more_facts == [] and c.document_number in r.facts[0]
+
+
 def test_year_comes_from_the_parsed_header(retriever):
     from index.parse import parse_text
 

@@ -160,6 +160,15 @@ def without_address_cues(text: str) -> str:
     return text
 
 
+def without_fact_cues(text: str) -> str:
+    """``text`` without the words of any header field's description, or the addressees' cues: "when was
+    the notice issued, and what is its number?" leaves no topic; "guiding principles on medicines" leaves
+    "on medicines"."""
+    for pattern in DESCRIPTIONS.values():
+        text = pattern.sub(" ", text)
+    return without_address_cues(text)
+
+
 def body_asked(text: str) -> str | None:
     """The body a yes/no addressee question names, as written (no registry needed)."""
     m = _BODY_ASKED.search(text)
@@ -231,6 +240,28 @@ def match(text: str) -> Field | None:
         if pattern.search(text):
             return field
     return None
+
+
+# Fields a second clause may add to a fact question ("when was it issued, and what is its number?"): those
+# answered from the record alone, with no body or order to check
+_PLAIN_FIELDS = (
+    Field.DATE, Field.NUMBER, Field.TITLE, Field.ADDRESSEES, Field.ADDRESSEE_COUNT, Field.PRINCIPLE,
+    Field.IMPLEMENTS, Field.SECTIONS, Field.MEASURE_COUNT,
+)  # fmt: skip
+_CLAUSES = re.compile(r"[,;?，；？。]|\band\b|\balso\b|以及|还有|并且|另外", re.I)
+
+
+def fields_in_order(text: str, found: Field) -> list[Field]:
+    """Every header field the question's clauses ask about, in the order asked, when ``found`` (the
+    field of the whole question) is a plain one: "the date it was issued, and its document number?" ->
+    [DATE, NUMBER].
+    Else just ``[found]``."""
+    out: list[Field] = []
+    for part in _CLAUSES.split(text):
+        field = match(part) if part.strip() else None
+        if field in _PLAIN_FIELDS and field not in out:
+            out.append(field)
+    return out if found in _PLAIN_FIELDS and out else [found]
 
 
 _MONTHS = [

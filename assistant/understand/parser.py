@@ -328,7 +328,7 @@ class QueryParser:
         ):
             return
         generic = field == facts.Field.MEASURE_COUNT  # "how many measures concern patents?" counts patents
-        rest = facts.DESCRIPTIONS[field].sub(" ", q.text) if field in facts.DESCRIPTIONS else ""
+        rest = facts.without_fact_cues(q.text) if field in facts.DESCRIPTIONS else ""
         rest = " ".join(w for w in words(rest) if stem(w) not in self._header_terms)  # the header's own words
         if field in facts.DESCRIPTIONS and self._has_topic(rest, generic):
             # "medicine IP guiding principles": a topic of a measure, not the plan's principle; but when no
@@ -339,8 +339,9 @@ class QueryParser:
             if q.fact_fallback:
                 q.trace.append(f"fact if the topic finds nothing: {field}")
             return
-        q.ask, q.fact = Ask.FACT, str(field)
-        q.trace.append(f"fact: {field}")
+        first, *more = facts.fields_in_order(q.text, field)
+        q.ask, q.fact, q.more_facts = Ask.FACT, str(first), [str(f) for f in more]
+        q.trace.append(f"fact: {field}" + "".join(f" + {f}" for f in q.more_facts))
 
     def _has_topic(self, text: str, any_plan_word: bool = False) -> bool:
         """Does ``text`` use a specific word of the plan (not everywhere in it, not a cue)?"""

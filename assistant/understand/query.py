@@ -150,6 +150,7 @@ class Query:
     among_ministries: bool = False
     fact: str | None = None  # the header field asked about (Ask.FACT)
     fact_fallback: str | None = None  # a header field the question also describes, answered if its topic finds nothing
+    more_facts: list[str] = field(default_factory=list)  # header fields its other clauses ask too, answered after
     subject: str = ""  # for facts about one body ("was X an addressee"): the name asked about
     polar: bool = False  # asked as a yes/no question (whatever is asked for: "does X share any measure?")
     language: str = "en"
