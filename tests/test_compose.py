@@ -114,6 +114,11 @@ def test_a_described_body_inside_a_topic_is_the_topic(retriever):
     r = retriever.retrieve("How are the courts that try patent disputes to be reorganised?")
     assert r.query.agency_names == [] and "courts" in r.query.topic
     assert any("read as a topic" in line for line in r.query.trace)  # explain says which reading won
+    # people described by a participle, with no duty asked: the topic, not the body their words suggest
+    r = retriever.retrieve("is there support for officials handling patent pledges?")
+    assert r.query.agency_names == [] and "officials" in r.query.topic
+    # asked what they must do, the body stays
+    assert retriever.retrieve("what must the judges handling IP cases do?").query.agency_names
 
 
 # ------------------------------------------------------------ concurrency

@@ -249,10 +249,11 @@ def topic_reading(text: str, start: int, end: int) -> str:
     head = [phrase[s:e].lower() for _, s, e in word_spans(phrase)]  # "people's" stays possessive
     if head and head[-1] in _PERSONS and re.match(r"'s\b", text[end:]):
         return "a possessive (people's data), not a body"
+    persons = [i for i, w in enumerate(head) if w in _PERSONS]
+    participle = bool(persons) and any(w.endswith("ing") for w in head[persons[0] + 1 : persons[0] + 2])
     if (
-        head
-        and any(w in _PERSONS for w in head)
-        and re.search(r"\b(?:who|that|which)\b", phrase + after[:6])
+        persons
+        and (re.search(r"\b(?:who|that|which)\b", phrase + after[:6]) or participle)  # "judges handling ..."
         and not _DUTY.search(text)
     ):
         return "people described by what they do, with no duty asked"
