@@ -117,7 +117,10 @@ class Speller:
         if not found:
             return word
         # Closest first; among equals the more similar spelling, then the word the plan uses more.
-        return min(found, key=lambda c: (c[1], -fuzz.ratio(word, c[0]), -self._counts.get(c[0], 0)))[0]
+        best = min(found, key=lambda c: (c[1], -fuzz.ratio(word, c[0]), -self._counts.get(c[0], 0)))
+        if best[1] > 1 and word.startswith("re") and word[2:] in self._known:
+            return word  # "rewriting" is a known word done again, not "writing" misspelt; "revison" is one edit
+        return best[0]
 
     def correct_text(self, text: str) -> tuple[str, dict[str, str]]:
         """The text with unknown words corrected, and the corrections made."""

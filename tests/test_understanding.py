@@ -125,6 +125,15 @@ def test_everyday_typo_and_chinese_topics(retriever):
     assert 23 in retriever.retrieve("关于专利质押融资有什么措施？").numbers
 
 
+def test_a_known_word_done_again_is_no_misspelling():
+    from assistant.text import Speller
+
+    speller = Speller(["writing", "revision", "trademark"], known=["writing", "vison"])
+    assert speller.correct("rewriting") == "rewriting"  # not "writing" (two edits away)
+    assert speller.correct("revison") == "revision"  # one edit from a plan word: still a typo
+    assert speller.correct("trademrak") == "trademark"
+
+
 def test_chinese_structure_words_compose(retriever, plan):
     """Latin names next to Chinese characters, exclusion and co-role words, "部分N" and number ranges."""
     ncac = agency_set(plan, "National Copyright Administration")
