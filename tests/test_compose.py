@@ -110,6 +110,18 @@ def test_follow_up_edits_keep_the_rest_of_the_query(retriever):
     assert corrected.numbers == [56, 57, 58]
 
 
+def test_of_those_with_no_other_body_is_the_previous_agency_alone(retriever, plan):
+    moe = "Ministry of Education"
+    led = [m.number for m in plan.measures if m.lead_agency == moe]
+    alone = [n for n in led if plan.measure(n).agencies == (moe,)]
+    assert alone and alone != led  # the follow-up must drop some
+    history = [
+        {"role": "user", "content": "What does the education ministry lead?"},
+        {"role": "assistant", "content": " ".join(f"[{n}]" for n in led), "citations": led},
+    ]
+    assert retriever.retrieve("of these, which list no other body?", history).numbers == alone
+
+
 def test_a_described_body_inside_a_topic_is_the_topic(retriever):
     r = retriever.retrieve("How are the courts that try patent disputes to be reorganised?")
     assert r.query.agency_names == [] and "courts" in r.query.topic

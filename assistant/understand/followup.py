@@ -146,7 +146,8 @@ def edit(q: Query, prev: Query, state: State, nums: Numbers, plan: Plan, recall=
         return q
     if partitive and cited:
         extra = list(own)
-        if pronoun_agency and prev.of(Kind.AGENCY) and not any(c.kind == Kind.AGENCY for c in extra):
+        sole = _role_cue(text) == Role.SOLE  # "listing no other body": none but the previous agency
+        if (pronoun_agency or sole) and prev.of(Kind.AGENCY) and not any(c.kind == Kind.AGENCY for c in extra):
             role = q.role or _role_cue(text)
             if role:  # "of these, the ones it heads?": the previous agency with the new role
                 a = _previous_agencies(prev, cited, plan)[0]
