@@ -129,6 +129,9 @@ def test_a_described_body_inside_a_topic_is_the_topic(retriever):
     # people described by a participle, with no duty asked: the topic, not the body their words suggest
     r = retriever.retrieve("is there support for officials handling patent pledges?")
     assert r.query.agency_names == [] and "officials" in r.query.topic
+    # a possessive inside the described phrase ("protecting people's") is no body either
+    r = retriever.retrieve("What does the plan do about protecting people's health information?")
+    assert r.query.agency_names == []
     # asked what they must do, the body stays
     assert retriever.retrieve("what must the judges handling IP cases do?").query.agency_names
 

@@ -247,7 +247,8 @@ def topic_reading(text: str, start: int, end: int) -> str:
     if _ABOUT_BEFORE.search(text[:start]) and not _DUTY.search(text):
         return "it follows “about/on/how”, with no duty asked"
     head = [phrase[s:e].lower() for _, s, e in word_spans(phrase)]  # "people's" stays possessive
-    if head and head[-1] in _PERSONS and re.match(r"'s\b", text[end:]):
+    owner = re.sub(r"['’]s$", "", head[-1]) if head else ""
+    if owner in _PERSONS and (owner != head[-1] or re.match(r"['’]s\b", text[end:])):
         return "a possessive (people's data), not a body"
     persons = [i for i, w in enumerate(head) if w in _PERSONS]
     participle = bool(persons) and any(w.endswith("ing") for w in head[persons[0] + 1 : persons[0] + 2])
