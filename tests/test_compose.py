@@ -122,6 +122,19 @@ def test_of_those_with_no_other_body_is_the_previous_agency_alone(retriever, pla
     assert retriever.retrieve("of these, which list no other body?", history).numbers == alone
 
 
+def agency_numbers(plan, name):
+    return [m.number for m in plan.measures if name in m.agencies]
+
+
+def test_a_supporting_role_included_adds_to_the_others(retriever, plan):
+    moa = "Ministry of Agriculture"
+    every = agency_numbers(plan, moa)
+    co = [n for n in every if plan.measure(n).lead_agency != moa]
+    assert co and co != every
+    assert retriever.retrieve("Where does the farm ministry only support?").numbers == co
+    assert retriever.retrieve("List the farm ministry's items, including where it only supports").numbers == every
+
+
 def test_a_described_body_inside_a_topic_is_the_topic(retriever):
     r = retriever.retrieve("How are the courts that try patent disputes to be reorganised?")
     assert r.query.agency_names == [] and "courts" in r.query.topic

@@ -273,8 +273,10 @@ def _role_cues(text: str) -> list[tuple[int, int, Role]]:
             r"\b(?:not|n't) (?:just|only|merely|simply)\s*$|\b(?:rather than|instead of)\s*$", text[: m.start()], re.I
         ):
             continue  # "in charge of, not just helping": the contrast names the other role
+        # "including the ones where it only supports": the supporting role is added to the others
+        inclusive = re.search(r"\b(?:including|incl\.?|as well as|also|even)\b[^.?!;]{0,40}$", text[: m.start()], re.I)
         if not any(a <= m.start() < b for a, b, _ in found):
-            found.append((m.start(), m.end(), Role.CO))
+            found.append((m.start(), m.end(), Role.ANY if inclusive else Role.CO))
     for m in re.finditer(r"(?:first-)?[A-Za-z]+", text):  # "SAIC-led" leads too
         if m.group(0).lower() in cues.LEAD_WORDS and not any(a <= m.start() < b for a, b, _ in found):
             if m.group(0) == "MOST" or text[max(0, m.start() - 3) : m.start()].lower() == "co-":
