@@ -38,7 +38,10 @@ class ChineseRenderer(Renderer):
     def phrase(self, c: Constraint) -> str:
         if c.kind == Kind.AGENCY:
             names = "或".join(self.label(n) for n in (c.any_of or (str(c.value),)))
-            return ZH["scope_agency" if c.include else "scope_not_agency"].format(agency=names)
+            key = "scope_agency" if c.include else "scope_not_agency"
+            role = {Role.LEAD: "_lead", Role.CO: "_co", Role.SOLE: "_sole"}.get(c.role, "")
+            key = f"{key}{role}" if f"{key}{role}" in ZH else key  # "由X牵头": the role asked, not only X
+            return ZH[key].format(agency=names)
         if c.kind == Kind.SECTION:
             secs = "或".join(c.any_of or (str(c.value),))
             return ZH["scope_section" if c.include else "scope_not_section"].format(section=secs)

@@ -474,6 +474,16 @@ def test_a_chinese_no_on_a_topic_says_the_agencys_measures_miss_it(retriever, pl
     assert "的措施都不涉及这一内容" in line and "没有措施" not in line
 
 
+def test_a_chinese_yes_or_no_line_says_the_role_asked(retriever, plan):
+    from assistant.render_zh import ChineseRenderer
+
+    zh = ChineseRenderer(plan, retriever.registry)
+    r = retriever.retrieve("最高检有没有牵头的措施？")
+    assert r.yes is False and "牵头" in zh.no_line(r) and "涉及" not in zh.no_line(r)  # it is named, never first
+    r = retriever.retrieve("海关有没有单独负责的措施？")
+    assert r.yes and "仅由" in zh.lead_line(r)
+
+
 def test_chinese_topics_narrow_an_agency_or_section_through_the_glossary(retriever, plan):
     gi = {m.number for m in plan.measures if "geographic" in m.text.lower() or "GI" in m.text}
     r = retriever.retrieve("第五部分里和地理标志相关的有哪些？")
