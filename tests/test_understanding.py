@@ -474,6 +474,11 @@ def test_a_chinese_no_on_a_topic_says_the_agencys_measures_miss_it(retriever, pl
     assert "的措施都不涉及这一内容" in line and "没有措施" not in line
 
 
+def test_words_that_date_a_name_are_no_topic(retriever):
+    # "(the old GAD)": the name's age, like "former", is no topic word
+    assert retriever.retrieve("What does the EDD (the old GAD) handle on patents?").query.topic == "patents"
+
+
 def test_a_chinese_yes_or_no_line_says_the_role_asked(retriever, plan):
     from assistant.render_zh import ChineseRenderer
 

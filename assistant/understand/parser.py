@@ -95,7 +95,8 @@ _CUE_WORDS = frozenset(
     # adverbs of degree and frequency: "does X really ever lead?"
     | {"ever", "just", "really", "still", "even", "simply", "merely", "basically", "usually", "always", "never",
        "sometimes", "often", "given"}
-    | {"counting", "counts", "counted", "absorbed", "merged", "former", "formerly", "predecessor", "predecessors"}
+    | {"counting", "counts", "counted", "absorbed", "merged", "former", "formerly", "predecessor", "predecessors",
+       "old", "erstwhile", "renamed"}
 )  # fmt: skip
 # Organisation words that never carry a topic (a body the question names is claimed by the agency
 # extractor; "courts" or "judges" left over from a description read as a topic stay in the topic).
