@@ -423,8 +423,7 @@ def wrong_act(text: str, measure: Measure, focus: str = "") -> bool:
     if not matched:
         return True
     # "Study the establishment of a reporting system" is not "establish a reporting system"
-    said_all = set(terms(text))
-    return all(o[0] in _STUDY and said not in _STUDY for o in matched) and not said_all & _STUDY
+    return all(o[0] in _STUDY for o in matched) and not set(terms(text)) & _STUDY
 
 
 COVERAGE = 0.65  # share of the answering clause's content stems a rewrite keeps (fitted on the dev labels)
