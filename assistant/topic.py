@@ -179,7 +179,8 @@ class TopicScorer:
         self.names = self._names()
 
     def _names(self) -> dict[str, frozenset[int]]:
-        """The plan's own names (lower-cased) with a specific word, each with the measures whose text uses it:
+        """The plan's own names (lower-cased, longest first) with a specific word, each with the measures
+        whose text uses it:
         ``{"patent law": {28}, "strike of the sword": {31}, ...}``. A clause's opening verb is no part of a
         name ("Revise the Patent Law")."""
         found: set[str] = set()
@@ -195,7 +196,8 @@ class TopicScorer:
                 if titled >= 2 and self.specific(terms(" ".join(toks))):
                     found.add(" ".join(toks).lower())
         texts = {m.number: m.text.lower() for m in self.plan.measures}
-        return {name: frozenset(n for n, t in texts.items() if name in t) for name in found}
+        longest_first = sorted(found, key=lambda n: (-len(n), n))  # a question's longer name wins
+        return {name: frozenset(n for n, t in texts.items() if name in t) for name in longest_first}
 
     def named(self, question: str, topic_terms: list[str], within: set[int]) -> tuple[list[str], set[int]]:
         """The plan's names the question uses (longest first, none inside another) and the measures of
@@ -203,7 +205,7 @@ class TopicScorer:
         there are at most :data:`NAMED_MAX`: "where is the Patent Law revised?" -> (["patent law"], {28})."""
         lowered = question.lower()
         used: list[str] = []
-        for name in sorted(self.names, key=len, reverse=True):
+        for name in self.names:  # longest first (see _names)
             if not any(name in u for u in used) and re.search(rf"\b{re.escape(name)}\b", lowered):
                 used.append(name)
         numbers = set().union(*(self.names[u] for u in used)) & within if used else set()

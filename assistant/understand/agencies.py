@@ -273,8 +273,7 @@ def _role_cues(text: str) -> list[tuple[int, int, Role]]:
             r"\b(?:not|n't) (?:just|only|merely|simply)\s*$|\b(?:rather than|instead of)\s*$", text[: m.start()], re.I
         ):
             continue  # "in charge of, not just helping": the contrast names the other role
-        # "including the ones where it only supports": the supporting role is added to the others
-        inclusive = re.search(r"\b(?:including|incl\.?|as well as|also|even)\b[^.?!;]{0,40}$", text[: m.start()], re.I)
+        inclusive = cues.INCLUSIVE_BEFORE.search(text[: m.start()])  # "including where it only supports"
         if not any(a <= m.start() < b for a, b, _ in found):
             found.append((m.start(), m.end(), Role.ANY if inclusive else Role.CO))
     for m in re.finditer(r"(?:first-)?[A-Za-z]+", text):  # "SAIC-led" leads too

@@ -105,6 +105,8 @@ CO = re.compile(
     re.I,
 )
 # The only agency of the measure: "alone", "by itself", "without another body", "solely".
+# Before a co-responsible cue: the supporting role is added to the others ("including where it only supports")
+INCLUSIVE_BEFORE = re.compile(r"\b(?:including|incl\.?|as well as|also|even)\b[^.?!;]{0,40}$", re.I)
 SOLE = re.compile(
     r"\b(?:alone|on (?:its|their) own|by (?:itself|themselves)|solely|single-?handedly|unassisted|"
     r"exclusively|all by itself|unaided|sole|singly|solo)\b|"

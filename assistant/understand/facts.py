@@ -254,8 +254,7 @@ _CLAUSES = re.compile(r"[,;?，；？。]|\band\b|\balso\b|以及|还有|并且|
 def fields_in_order(text: str, found: Field) -> list[Field]:
     """Every header field the question's clauses ask about, in the order asked, when ``found`` (the
     field of the whole question) is a plain one: "the date it was issued, and its document number?" ->
-    [DATE, NUMBER].
-    Else just ``[found]``."""
+    [DATE, NUMBER]. Else just ``[found]``."""
     out: list[Field] = []
     for part in _CLAUSES.split(text):
         field = match(part) if part.strip() else None
