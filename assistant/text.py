@@ -107,7 +107,7 @@ class Speller:
 
         ``"trademrak" -> "trademark"``, ``"geografical" -> "geographical"``, ``"borrow" -> "borrow"``.
         """
-        if len(word) < 5 or not word.isalpha() or word in self._known:
+        if len(word) < 5 or not word.isalpha() or word in self._known or self._inflected(word):
             return word
         # Damerau-Levenshtein: a swap of two letters ("knwon") is one edit, as a person makes it.
         limit = 1 if len(word) < 8 else 2
@@ -121,6 +121,12 @@ class Speller:
         if best[1] > 1 and word.startswith("re") and word[2:] in self._known:
             return word  # "rewriting" is a known word done again, not "writing" misspelt; "revison" is one edit
         return best[0]
+
+    def _inflected(self, word: str) -> bool:
+        """A known word with an ending: its Snowball stem, or the stem with "e" back, is a known word
+        ("amending" is "amend" with -ing, not "attending" misspelt; "revising" is "revise")."""
+        root = stem(word)
+        return root != word and len(root) > 2 and (root in self._known or root + "e" in self._known)
 
     def correct_text(self, text: str) -> tuple[str, dict[str, str]]:
         """The text with unknown words corrected, and the corrections made."""

@@ -351,6 +351,16 @@ class TopicScorer:
         if not spec and not strict:
             return TopicResult(numbers=sorted(within), real=False, reason="no specific plan word in the remainder")
         scored = self.score(topic, all_numbers)
+        used, named = self.named(topic, topic_terms, all_numbers)
+        if used:  # a name of the plan ("the Trademark Law") decides: the set's measures that use it, else pointers
+            mine = [s for s in scored if s.number in within]
+            result = TopicResult(evidence=[s.evidence() for s in mine[:8]], named=used)
+            result.numbers = sorted(named & within)
+            result.scores = {s.number: round(s.relevance(cal.alpha), 4) for s in mine if s.number in named}
+            if not result.numbers:
+                result.elsewhere = sorted(named)
+                result.reason = f"none of these measures name “{used[0]}”"
+            return result
         elsewhere = [n for n, _ in cut(scored, cal)]
         # A real topic: some measure is close in meaning, or uses every specific word literally and is
         # nearly as close ("rare earths": 0.49 on measure 12, which names rare earths).

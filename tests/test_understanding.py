@@ -134,6 +134,15 @@ def test_a_known_word_done_again_is_no_misspelling():
     assert speller.correct("trademrak") == "trademark"
 
 
+def test_a_known_word_with_an_ending_is_no_misspelling():
+    from assistant.text import Speller
+
+    speller = Speller(["attending", "revision", "trademark"], known=["amend", "revise"])
+    assert speller.correct("amending") == "amending"  # "amend" + -ing, not "attending" (two edits away)
+    assert speller.correct("revising") == "revising"
+    assert speller.correct("trademraks") == "trademark"  # a misspelt word with an ending is still corrected
+
+
 def test_chinese_structure_words_compose(retriever, plan):
     """Latin names next to Chinese characters, exclusion and co-role words, "部分N" and number ranges."""
     ncac = agency_set(plan, "National Copyright Administration")
@@ -320,6 +329,15 @@ def test_adverbs_are_not_a_topic_and_paraphrase_words_narrow(retriever, plan):
     assert not r.query.of(Kind.TOPIC) and r.numbers
     # measure 54 says "folklore" and "artistic"; its plain-language paraphrases say "folk"
     assert retriever.retrieve("Does the Ministry of Culture lead anything on folk art?").numbers == [54]
+
+
+def test_a_name_of_the_plan_decides_an_agency_s_topic(retriever):
+    """"The Trademark Law" is measure 26's name (SAIC's, not SIPO's): inside SIPO's measures it is nothing,
+    with a pointer to 26, though SIPO's measure 28 revises another law."""
+    r = retriever.retrieve("Does SIPO revise the Trademark Law?")
+    assert r.numbers == [] and [h.measure.number for h in r.pointers] == [26]
+    assert retriever.retrieve("Does SAIC revise the Trademark Law?").numbers == [26]
+    assert retriever.retrieve("Which SIPO measures mention the Patent Law?").numbers == [28]
 
 
 def test_bodies_merged_today_are_one_body_when_the_merger_is_said(retriever, plan):
