@@ -332,7 +332,7 @@ def test_adverbs_are_not_a_topic_and_paraphrase_words_narrow(retriever, plan):
 
 
 def test_a_name_of_the_plan_decides_an_agency_s_topic(retriever):
-    """"The Trademark Law" is measure 26's name (SAIC's, not SIPO's): inside SIPO's measures it is nothing,
+    """The plan names "the Trademark Law" in measure 26 (SAIC's, not SIPO's): inside SIPO's measures it is nothing,
     with a pointer to 26, though SIPO's measure 28 revises another law."""
     r = retriever.retrieve("Does SIPO revise the Trademark Law?")
     assert r.numbers == [] and [h.measure.number for h in r.pointers] == [26]
