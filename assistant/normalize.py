@@ -42,11 +42,11 @@ _SHORTHAND = {
     "nat'l": "national",
     "mgmt": "management",
     "w/": "with",
+    "w/o": "without",
 }
-_SHORTHAND_RE = re.compile(
-    r"(?<![\w&/'])(" + "|".join(re.escape(k) for k in sorted(_SHORTHAND, key=len, reverse=True)) + r")(?![\w&'])",
-    re.I,
-)
+_SHORTHAND_KEYS = "|".join(re.escape(k) for k in sorted(_SHORTHAND, key=len, reverse=True))
+# a possessive is still the word ("the copyright admin's tasks")
+_SHORTHAND_RE = re.compile(r"(?<![\w&/'])(" + _SHORTHAND_KEYS + r")(?![\w&])(?!'(?!s\b))", re.I)
 
 
 def spell_out(text: str) -> str:

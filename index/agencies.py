@@ -222,8 +222,9 @@ class Registry:
 
     # ------------------------------------------------------------ questions
 
-    def find(self, question: str, fuzzy: bool = True) -> list[Mention]:
-        """Agencies mentioned in a question, in order of appearance, each agency once."""
+    def find(self, question: str, fuzzy: bool = True, every: bool = False) -> list[Mention]:
+        """Agencies mentioned in a question, in order of appearance, each agency once (``every``: each
+        mention, "customs (GACC)" twice)."""
         found: list[Mention] = []
         norm = _norm(question)
         taken: list[tuple[int, int]] = []
@@ -244,7 +245,7 @@ class Registry:
         seen: set[str] = set()
         unique = []
         for f in sorted(found, key=lambda f: f.start):
-            if f.agency not in seen:
+            if every or f.agency not in seen:
                 seen.add(f.agency)
                 unique.append(f)
         return unique

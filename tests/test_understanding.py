@@ -606,3 +606,70 @@ def test_a_section_joined_to_a_position_by_a_possessive_scopes_it(retriever, pla
     one, two = _section(plan, "I"), _section(plan, "II")
     assert retriever.retrieve("part 1's closing item and part 2's opening one").numbers == [one[-1], two[0]]
     assert retriever.retrieve("the final item of part 1 and the first of part 2").numbers == [one[-1], two[0]]
+
+
+# The same body named twice, negated roles and scopes, numbers and facts (dev14e's classes, new wording)
+def _in(plan, section):
+    return [m.number for m in plan.measures if m.section == section]
+
+
+def _sole(plan, name):
+    return [m.number for m in plan.measures if m.agencies == (name,)]
+
+
+def test_a_body_named_again_in_brackets_is_one_mention(retriever, plan):
+    moa, sipo = "Ministry of Agriculture", "State Intellectual Property Office"
+    r = retriever.retrieve("Section VI, leaving out whatever the farm ministry (MARA now) does?")
+    assert r.numbers == [n for n in _in(plan, "VI") if n not in agency_set(plan, moa)]
+    assert not r.query.of(Kind.TOPIC)
+    co = [n for n in agency_set(plan, sipo) if plan.measures[n - 1].lead_agency != sipo]
+    assert retriever.retrieve("SIPO (CNIPA) items other than as the lead?").numbers == co
+    # a 2012 body beside the today's name that merged it is that body, not a second one
+    samr = sorted(
+        set(agency_set(plan, "State Administration for Industry and Commerce"))
+        | set(agency_set(plan, "General Administration of Quality Supervision, Inspection and Quarantine"))
+    )
+    assert retriever.retrieve("Where does SAMR appear? Count SAIC as SAMR").numbers == samr
+
+
+def test_negated_roles_compose(retriever, plan):
+    miit, saic, sipo = (
+        "Ministry of Industry and Information Technology",
+        "State Administration for Industry and Commerce",
+        "State Intellectual Property Office",
+    )
+    shared = [n for n in agency_set(plan, miit) if n not in _sole(plan, miit)]
+    assert retriever.retrieve("In which measures is MIIT never on its own?").numbers == shared
+    led_shared = [n for n in agency_set(plan, saic, lead=True) if n not in _sole(plan, saic)]
+    assert retriever.retrieve("SAIC-led items that aren't SAIC alone").numbers == led_shared
+    assert retriever.retrieve("Section VII items not headed by SIPO?").numbers == [
+        n for n in _in(plan, "VII") if n not in agency_set(plan, sipo, lead=True)
+    ]
+    ndrc = "National Development and Reform Commission"
+    co = [n for n in agency_set(plan, ndrc) if plan.measures[n - 1].lead_agency != ndrc]
+    for q in ("NDRC measures where another body goes first", "NDRC items where it doesnt go first",
+              "measures naming NDRC after the first slot"):  # fmt: skip
+        assert retriever.retrieve(q).numbers == co, q
+
+
+def test_bare_roman_sections_shorthand_and_ranges(retriever, plan):
+    mof, ncac = "Ministry of Finance", "National Copyright Administration"
+    assert retriever.retrieve("the VI measures w/o MOF").numbers == [
+        n for n in _in(plan, "VI") if n not in agency_set(plan, mof)
+    ]
+    assert retriever.retrieve("copyright admin's jobs under IV?").numbers == [
+        n for n in _in(plan, "IV") if n in agency_set(plan, ncac)
+    ]
+    assert retriever.retrieve("from no. 12 to no. 15, how many measures?").numbers == [12, 13, 14, 15]
+    sipo = "State Intellectual Property Office"
+    assert retriever.retrieve("in 20-23 which ones don't include SIPO").numbers == [
+        n for n in range(20, 24) if n not in agency_set(plan, sipo)
+    ]
+    assert retriever.retrieve("the 2nd to last measure of section VI").numbers == [_in(plan, "VI")[-2]]
+
+
+def test_yes_no_after_a_scope_and_a_signing_date(retriever):
+    answer = Assistant(retriever, FakeLLM())
+    assert answer.ask("in section VIII, does customs have anything?").text.startswith("**No**")
+    assert answer.ask("Anything for customs in the culture part?").text.startswith("**No**")
+    assert "April 6, 2012" in answer.ask("On what date was the notice signed?").text

@@ -62,7 +62,7 @@ class AgencyFinder:
             found.append(
                 _Mention(s.agencies, s.text, s.start, s.start + len(s.text), MatchHow.SUCCESSOR, successor=label)
             )
-        own = self.registry.find(text, fuzzy=False) or self.registry.find(text, fuzzy=True)
+        own = self.registry.find(text, fuzzy=False, every=True) or self.registry.find(text, fuzzy=True)
         for m in own:
             span = (m.start, m.start + len(m.text))
             overlap = [f for f in found if f.start < span[1] and span[0] < f.end]
@@ -77,7 +77,10 @@ class AgencyFinder:
             spans = taken + [(f.start, f.end) for f in found] + cue_spans
             plain = _DUTY_PHRASE.sub(lambda m: "for".ljust(len(m.group(0))), text)  # offsets unchanged
             for ref, start, end in self.describer.find(plain, spans):
-                if any(ref.name in f.names for f in found) or any(a <= start < b for a, b in cue_spans):
+                if any(a <= start < b for a, b in cue_spans):
+                    continue
+                if any(ref.name in f.names for f in found):  # named too ("the farm ministry (MARA)"): one body
+                    found.append(_Mention((ref.name,), text[start:end], start, end, MatchHow.DESCRIPTION, ref.score))
                     continue
                 if self.describer.plan_subject(text[start:end], ref.name):
                     readings.append(f"“{text[start:end]}” read as a topic, not {ref.name}: the plan's own words")
@@ -151,6 +154,7 @@ class AgencyFinder:
                 + "; ".join(f"{' | '.join(m.names)} ← “{m.text}” ({m.how}, {m.score:.2f})" for m in mentions)
             )
         roles = _roles(text, mentions)
+        not_sole = _not_sole(text, mentions)
         constraints: list[Constraint] = []
         merged_with_previous = False
         for i, m in enumerate(mentions):
@@ -173,6 +177,14 @@ class AgencyFinder:
                 constraints[-1] = replace(prev, any_of=names, text=f"{prev.text} or {m.text}")
                 merged_with_previous = True
                 continue
+            if i and _APPOSITION.fullmatch(between) and _bodies(c) <= set(mentions[i - 1].names) and constraints:
+                if constraints[-1].role == Role.ANY:  # "customs (GACC)", "the farm ministry, MARA today":
+                    constraints[-1] = replace(constraints[-1], role=role)  # the same mention again
+                continue
+            if not c.any_of and any(p.include == include and str(c.value) in p.any_of for p in constraints):
+                continue  # a 2012 body beside the today's name that merged it ("SAMR ... SAIC") is that body
+            if not include and i in not_sole:  # "that aren't MOE alone": the negation is the sole role's
+                c = replace(c, role=Role.SOLE)
             key = (include, _bodies(c))
             same = next((k for k, p in enumerate(constraints) if (p.include, _bodies(p)) == key), None)
             if same is not None:  # the body named again ("CNIPA (SIPO back then)"): one constraint, not a joint
@@ -180,6 +192,8 @@ class AgencyFinder:
                     constraints[same] = replace(constraints[same], role=role)
                 continue
             constraints.append(c)
+            if include and i in not_sole:  # "never on its own": its measures, less those it has alone
+                constraints.append(replace(c, include=False, role=Role.SOLE))
         if merged_with_previous:
             trace.append("agencies joined by “or”: either one")
         if _MERGER.search(text) and (merged := self._one_body_today(constraints)) is not None:
@@ -188,6 +202,10 @@ class AgencyFinder:
         successors = [f"{m.successor} (named in the plan as {' and '.join(m.names)})" for m in mentions if m.successor]
         unknown = [] if mentions else unknown_bodies
         return Agencies(constraints, [(m.start, m.end) for m in mentions], successors, unknown, trace)
+
+
+# Between two names of one body said as one mention: a bracket, a comma or slash, "i.e.", "aka"
+_APPOSITION = re.compile(r"\s*(?:[(\[]|[,/]|,?\s*(?:i\.?e\.?|aka|a\.k\.a\.|or rather)\s*,?)\s*(?:the\s+)?", re.I)
 
 
 def _bodies(c: Constraint) -> frozenset[str]:
@@ -265,8 +283,9 @@ def _role_cues(text: str) -> list[tuple[int, int, Role]]:
     """Role cues with their spans; "not as the lead" is one co-responsible cue, not a lead cue."""
     found: list[tuple[int, int, Role]] = [(m.start(), m.end(), Role.ANY) for m in cues.EVERY_ROLE.finditer(text)]
     for m in cues.SOLE.finditer(text):
-        if not any(a <= m.start() < b for a, b, _ in found):
+        if not any(a <= m.start() < b for a, b, _ in found) and not _negated(text, m.start()):
             found.append((m.start(), m.end(), Role.SOLE))
+    sole_spans = [(*m.span(), Role.SOLE) for m in cues.SOLE.finditer(text)]  # "on its own" is no "own" (a lead word)
 
     for m in cues.CO.finditer(text):
         if re.search(
@@ -277,7 +296,7 @@ def _role_cues(text: str) -> list[tuple[int, int, Role]]:
         if not any(a <= m.start() < b for a, b, _ in found):
             found.append((m.start(), m.end(), Role.ANY if inclusive else Role.CO))
     for m in re.finditer(r"(?:first-)?[A-Za-z]+", text):  # "SAIC-led" leads too
-        if m.group(0).lower() in cues.LEAD_WORDS and not any(a <= m.start() < b for a, b, _ in found):
+        if m.group(0).lower() in cues.LEAD_WORDS and not any(a <= m.start() < b for a, b, _ in found + sole_spans):
             if m.group(0) == "MOST" or text[max(0, m.start() - 3) : m.start()].lower() == "co-":
                 continue  # the ministry of science; "co-own" is sharing, not leading
             found.append((m.start(), m.end(), Role.LEAD))
@@ -285,6 +304,26 @@ def _role_cues(text: str) -> list[tuple[int, int, Role]]:
         if (i := text.find(z)) >= 0 and not any(a <= i < b for a, b, _ in found):
             found.append((i, i + len(z), Role.LEAD))
     return found
+
+
+def _negated(text: str, start: int) -> bool:
+    """A sole-role cue said in the negative: "never on its own", "isn't alone", "nor the only body"."""
+    return bool(_NEGATION_BEFORE.search(text[max(0, start - 16) : start]))
+
+
+_NOT_LED_BY = re.compile(
+    r"(?:\bnot|n't|\bnever)\s+(?:\w+\s+)?(?:led|headed|spearheaded|fronted|steered|helmed|driven|run)\s+by\s+"
+    r"(?:the\s+)?$",
+    re.I,
+)
+_NEGATION_BEFORE = re.compile(r"(?:\bnot|n't|\bnever|\bnor|\bneither|\bno longer)\s+(?:\w+\s+)?$", re.I)
+
+
+def _not_sole(text: str, mentions: list[_Mention]) -> set[int]:
+    """The mentions a negated sole-role cue belongs to."""
+    if not mentions:
+        return set()
+    return {_owner(text, mentions, m.start(), m.end()) for m in cues.SOLE.finditer(text) if _negated(text, m.start())}
 
 
 def _roles(text: str, mentions: list[_Mention]) -> dict[int, Role]:
@@ -325,6 +364,8 @@ def _polarity(text: str, m: _Mention, mentions: list[_Mention], roles: dict) -> 
     """(include, role of an exclusion): "not led by X" excludes X's lead measures only."""
     prev_end = max((o.end for o in mentions if o.end <= m.start), default=0)
     window = text[max(prev_end, m.start - 48) : m.start]
+    if _NOT_LED_BY.search(window):  # "measures not headed by X": all but those X leads
+        return False, Role.LEAD
     before = cues.EXCLUDE_BEFORE.search(window)
     if before:
         if re.search(r"\bled by\s*(?:\w+\W+){0,2}$", before.group(0), re.I):

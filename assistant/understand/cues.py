@@ -30,7 +30,8 @@ EXCLUDE_BEFORE = re.compile(
     r"not involve|"
     r"isn't in|aren't in|are not in|is not in|that aren't|that are not)|"
     r"(?:未|不含|除了?|不包括|不涉及|没有涉及|不属于|以外|之外))\W*"
-    r"(?:(?:the|those|ones|one|any|in|of|from|under|within|by|for|a|an|all|anything|everything|measures|items|that|"
+    r"(?:(?:the|those|ones|one|any|in|of|from|under|within|by|for|a|an|all|anything|everything|whatever|whichever|"
+    r"measures|items|that|"
     r"stuff|things|bits|work|tasks|"
     r"which|involve|involves|involving|include|includes|including|name|names|naming|with|where|has|have|feature|"
     r"features|featuring)\W+){0,4})$",
@@ -85,15 +86,19 @@ LEAD_WORDS = frozenset(
 LEAD_ZH = ("牵头", "主导", "负责")
 # Named but not leading: "not as the lead", "someone else leads", "only supports", "co-responsible".
 CO = re.compile(
-    r"(?:\bnot|n't|\bnever)\s+(?:listed\s+|named\s+|put\s+|placed\s+)?(?:as\s+|in\s+)?(?:the\s+|a\s+)?"
+    r"(?:\bnot|n't|\bnever|\bneither)\s+(?:listed\s+|named\s+|put\s+|placed\s+)?(?:as\s+|in\s+)?(?:the\s+|a\s+)?"
     r"(?:lead|leader|leading|first(?!\s+(?:sections?|parts?|chapters?))|in charge|heading|primary|main)\b|"
     r"\b(?:apart from|except(?: for)?|other than|excluding|minus|but not|besides)\s+"
     r"(?:the\s+)?(?:ones?|those|measures)\s+"
     r"(?:that\s+)?(?:it|they|he|she)\s+(?:leads?|heads?)\b|"
-    r"\b(?:does\s?n[o']t|do\s?n[o']t|doesn't|don't|does not|do not|isn't|is not|without)\s+(?:\w+\s+){0,2}?"
-    r"(?:lead|leading|head|heading|be(?:ing)? in charge)\b|"
+    r"\b(?:does\s?n[o']?t|do\s?n[o']?t|doesn't|don't|does not|do not|isn't|is not|without)\s+(?:\w+\s+){0,2}?"
+    r"(?:lead|leading|head|heading|be(?:ing)? in charge|(?:go|come|sit|stand)\s+first)\b|"
     r"\b(?:someone|somebody|another (?:body|agency|ministry|department)|others?|other (?:bodies|agencies))\s+"
-    r"(?:else\s+)?(?:leads?|first|in charge|heads?|in the lead|is listed first|takes? the lead)\b|"
+    r"(?:else\s+)?(?:(?:goes|comes|sits|is|stands)\s+)?(?:leads?|first|in charge|heads?|in the lead|is listed first|"
+    r"takes? the lead)\b|"
+    r"\b(?:other than|except|apart from|besides|but not|rather than)\s+as\s+(?:the\s+|a\s+)?(?:lead|leader|head)\b|"
+    r"\b(?:after|below|behind|past|beyond)\s+the\s+(?:first|lead|top)\s*(?:slot|place|position|spot|one|agency)?\b|"
+    r"\bco-?(?:signer|signatory|signatories|sponsor)\b|"
     r"\b(?:(?:works?|working|acts?|acting|operates?|serves?|sits?)\s+)?(?:under|below|behind)\s+"
     r"(?:another|a different|someone else's|other)\b"
     r"|\banother (?:agency|body|ministry)'s lead\b|"
@@ -149,7 +154,12 @@ YES_NO_LOOSE = re.compile(
     r"^[^:?!.]{0,30}(?::|\s[-–—])\s*(?:is|are|was|were|does|do|did|has|have|had|can|could|will|would|any)\b"
     r"|\b(?:whether|if)\s+(?:the plan|there|any|this|it (?:is|has|does|contains|includes))\b"
     r"|^\W*any\b(?!\s+idea)|\bis it true\b|\byes or no\b|\b(?:is|are) there (?:any|an?)\b"
-    r"|\bany (?:measures?|overlap|link|connection|role|part)\s*\??\s*$",
+    r"|\bany (?:measures?|overlap|link|connection|part)\s*\??\s*$"
+    # an auxiliary after a leading phrase of scope: "within part IV, is it ever ...?"
+    r"|^\W*(?:in|within|under|for|across|inside|outside)\s+(?:(?!\b(?:which|what|who|whom|how|where|when|why|list|"
+    r"give|show|tell)\b)[^,?;:])"
+    r"{1,50}?[,:]?\s+(?:is|are|was|were|does|do|did|has|have|had)\s+(?:the|any|it|they|there|[A-Z]{2,})\b"
+    r"|^\W*anything\b(?=[^?]*\?\s*$)",
     re.I,
 )
 YES_NO_ZH = re.compile(r"吗[？?\s]*$|是否|有没有|是不是|^\S*有\S+没[有]?[？?\s]*$")

@@ -161,12 +161,17 @@ def without_address_cues(text: str) -> str:
 
 
 def without_fact_cues(text: str) -> str:
-    """``text`` without the words of any header field's description, or the addressees' cues: "when was
-    the notice issued, and what is its number?" leaves no topic; "guiding principles on medicines" leaves
-    "on medicines"."""
+    """``text`` without the words of any header field's description, or the addressees' cues, or the verbs
+    of putting a document out: "when was the notice issued, and what is its number?" and "what date was the
+    circular signed?" leave no topic; "guiding principles on medicines" leaves "on medicines"."""
     for pattern in DESCRIPTIONS.values():
         text = pattern.sub(" ", text)
-    return without_address_cues(text)
+    return _ISSUING.sub(" ", without_address_cues(text))
+
+
+_ISSUING = re.compile(
+    r"\b(?:issu(?:e|ed|es|ing)|sign(?:ed|ing)?|publish(?:ed|es|ing)?|releas(?:e|ed|ing)|promulgat\w*|dated)\b", re.I
+)
 
 
 def body_asked(text: str) -> str | None:

@@ -20,7 +20,8 @@ LOOKUP = re.compile(
     rf"(?:\b(?:measures?|mea?s?u?res?|meausres?|measrues?|mesures?|measuers?)\s*(?:no\.?|nos\.?|number|numbers|#)?\s*"
     rf"|\b(?:nos?\.|nr\.?|nrs\.?|number)\s*|\bitems?\s*(?:no\.?|number|#)?\s*|\bpoints?\s+|"
     rf"\btasks?\s+(?:no\.?\s*)?|#\s*|措施\s*|第\s*){_NUM}"
-    rf"((?:\s*(?:,|and|&|or|to|through|thru|until|-|–|—|vs\.?|versus|和|、|至|到|与|及)\s*(?:measures?\s*)?{_NUM})*)"
+    rf"((?:\s*(?:,|and|&|or|to|through|thru|until|-|–|—|vs\.?|versus|和|、|至|到|与|及)\s*"
+    rf"(?:measures?\s*|nos?\.\s*|number\s*|#\s*)?{_NUM})*)"
     rf"(?!\s*(?:st|nd|rd|th)\b)(?:\s*(?:条|项))?",
     re.I,
 )
@@ -85,6 +86,8 @@ ORDINAL_WORDS = {
     **{"fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8},
     **{"ninth": 9, "tenth": 10, "last": -1, "final": -1, "latter": -1, "former": 1, "penultimate": -2},
     **{"opening": 1, "closing": -1, "concluding": -1, "very last": -1, "second-to-last": -2, "second to last": -2},
+    **{"2nd to last": -2, "2nd-to-last": -2, "2nd last": -2, "second last": -2, "next to last": -2},
+    **{"next-to-last": -2, "third to last": -3, "3rd to last": -3, "third-to-last": -3, "3rd-to-last": -3},
 }
 _ORD = "|".join(sorted(map(re.escape, ORDINAL_WORDS), key=len, reverse=True))
 ORDINAL = re.compile(rf"\b({_ORD})\b", re.I)
@@ -129,6 +132,7 @@ class Numbers:
 
 
 def _expand(span: str) -> list[int]:
+    span = re.sub(r"\b(?:nos?\.|number)\s*|#\s*", "", span, flags=re.I)  # "no. 7 to no. 9" is 7 to 9
     out: list[int] = []
     for a, b in _RANGE.findall(span):
         out.extend(range(int(a), int(b) + 1) if 0 <= int(b) - int(a) < 90 else [int(a), int(b)])
@@ -163,7 +167,11 @@ def extract(text: str, plan: Plan) -> Numbers:
         rest = _BARE.sub(" ", text)
         letters = [w.split("'")[0] for w in words(rest)]  # "don't" -> "don": the word, not its clitic
         terse = len([w for w in letters if len(w) >= 3 and w.isalpha() and w not in _FILLER]) <= 1
-        if bare and (_MEASUREISH.search(text) or terse):
+        ranged = any(  # "among 3-5, the ones that ...": a range inside the plan's numbers is measures
+            0 < int(r.group(1)) < int(r.group(2)) <= total and not _SECTION_BEFORE.search(text[: r.start()])
+            for r in _RANGE.finditer(text)
+        )
+        if bare and (_MEASUREISH.search(text) or terse or ranged):
             for r in _RANGE.finditer(text):  # "12-14": a range of measures
                 if not _SECTION_BEFORE.search(text[: r.start()]):
                     add(_expand(r.group(0)), r.span())

@@ -96,7 +96,8 @@ _CUE_WORDS = frozenset(
     | {"ever", "just", "really", "still", "even", "simply", "merely", "basically", "usually", "always", "never",
        "sometimes", "often", "given"}
     | {"counting", "counts", "counted", "absorbed", "merged", "former", "formerly", "predecessor", "predecessors",
-       "old", "erstwhile", "renamed"}
+       "old", "erstwhile", "renamed", "days", "nowadays", "inclusive",
+       "leave", "leaves", "leaving", "whatever", "whichever"}
 )  # fmt: skip
 # Organisation words that never carry a topic (a body the question names is claimed by the agency
 # extractor; "courts" or "judges" left over from a description read as a topic stay in the topic).

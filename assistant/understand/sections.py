@@ -37,6 +37,13 @@ _BY_NUMBER = re.compile(
     rf"|(?<![\w.])(?P<r>I{{1,3}}|IV|V|VI{{1,3}})\.(?=\s)",
     re.I,
 )
+# A Roman numeral II-VIII on its own, in capitals, after a preposition or before a measure noun: "the IV
+# measures", "tasks under IV" ("I" is the pronoun; lower case is a word)
+_BARE_ROMAN = re.compile(
+    r"(?:(?<=\bunder )|(?<=\bin )|(?<=\bwithin )|(?<=\boutside )|(?<=\bfrom )|(?<=\bthe )|(?<=\bof ))"
+    r"(?P<a>II|III|IV|V|VI|VII|VIII)\b(?![-/'])"
+    r"|(?<![\w./'-])(?P<b>II|III|IV|V|VI|VII|VIII)(?=\s+(?:measures?|items?|tasks?|ones|stuff)\b)"
+)
 _PRONOUN_I = re.compile(
     r"\s+(?:meant|mean|want|wanted|need|needed|asked|was|am|had|said|think|thought|chose|picked|typed|gave|did|"
     r"have|would|will|should|could|can|do|care|like)\b"
@@ -134,7 +141,11 @@ class SectionFinder:
             numerals = tuple(dict.fromkeys(n for n in (self._numeral(t) for t in tokens) if n))
             if numerals:
                 hits.append(SectionHit(numerals, m.start(), m.end(), "number"))
-        return hits
+        for m in _BARE_ROMAN.finditer(text):
+            n = self._numeral(m.group("a") or m.group("b"))
+            if n and not any(h.start <= m.start() < h.end for h in hits):
+                hits.append(SectionHit((n,), m.start(), m.end(), "number"))
+        return sorted(hits, key=lambda h: h.start)
 
     # ------------------------------------------------------------ titles and themes
 
