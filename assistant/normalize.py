@@ -43,6 +43,7 @@ _SHORTHAND = {
     "mgmt": "management",
     "w/": "with",
     "w/o": "without",
+    "incl": "including",
 }
 _SHORTHAND_KEYS = "|".join(re.escape(k) for k in sorted(_SHORTHAND, key=len, reverse=True))
 # a possessive is still the word ("the copyright admin's tasks")

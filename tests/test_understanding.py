@@ -673,3 +673,17 @@ def test_yes_no_after_a_scope_and_a_signing_date(retriever):
     assert answer.ask("in section VIII, does customs have anything?").text.startswith("**No**")
     assert answer.ask("Anything for customs in the culture part?").text.startswith("**No**")
     assert "April 6, 2012" in answer.ask("On what date was the notice signed?").text
+
+
+def test_a_shorthand_period_or_a_bracket_ends_no_sentence(retriever):
+    from assistant.understand.asks import asked_sentence, sentences
+
+    text = "Hi! Give me the copyright ones (e.g. software registration). Thanks."
+    assert [text[a:b].strip() for a, b in sentences(text)] == [
+        "Hi!",
+        "Give me the copyright ones (e.g. software registration).",
+        "Thanks.",
+    ]
+    assert asked_sentence("Any item on patents? No. 5 maybe.") == "Any item on patents?"
+    r = retriever.retrieve("Pull every copyright measure (incl. the software stuff)")
+    assert "copyright" in str(r.query.of(Kind.TOPIC)[0].value)

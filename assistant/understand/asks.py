@@ -41,15 +41,33 @@ class Asked:
     among_ministries: bool = False
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+# A period after a shorthand, or inside brackets, ends no sentence: "every copyright measure (incl. related rights)"
+_SHORT = re.compile(r"\b(?:incl|e\.g|i\.e|etc|vs|no|nos|approx|esp|cf|sec|art|para|a\.k\.a|ca|resp|viz)\.$", re.I)
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Spans of the sentences of ``text``: a ``.``, ``!`` or ``?`` then a space ends one, except after a
+    shorthand ("incl.", "e.g.", "no.") or inside brackets."""
+    out, start, depth = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += (ch in "([") - (ch in ")]")
+        if ch in ".!?" and (i + 1 == len(text) or text[i + 1].isspace()):
+            if depth > 0 or (ch == "." and _SHORT.search(text[start : i + 1])):
+                continue
+            if text[start : i + 1].strip():
+                out.append((start, i + 1))
+            start = i + 1
+    if text[start:].strip():
+        out.append((start, len(text)))
+    return out
 
 
 def asked_sentence(text: str) -> str:
     """The sentence that asks: after a greeting or thanks ("Morning! Does SARFT lead ...?") the last one
     with a question mark, else the last one."""
-    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
-    asking = [s for s in sentences if "?" in s]
-    return (asking or sentences or [text])[-1]
+    said = [text[a:b].strip() for a, b in sentences(text.strip()) if text[a:b].strip()]
+    asking = [s for s in said if "?" in s]
+    return (asking or said or [text])[-1]
 
 
 def polar(text: str) -> bool:

@@ -363,15 +363,13 @@ class QueryParser:
         whole = any(start <= x < start + len(asked) for x, _ in spans) or self._has_topic(asked)
         if not whole:
             return []
-        sentences = list(re.finditer(r"[^.!?]+[.!?]*", text))
+        said = asks.sentences(text)
         out = [
-            m.span()
-            for m in sentences
-            if m.group(0).strip()
-            and asked not in m.group(0)
-            and not any(m.start() < y and x < m.end() for x, y in spans)
+            (a, b)
+            for a, b in said
+            if text[a:b].strip() and asked not in text[a:b] and not any(a < y and x < b for x, y in spans)
         ]
-        return out if len(out) < len(sentences) else []
+        return out if len(out) < len(said) else []
 
     def _topic(self, q: Query, constraints: list[Constraint], spans: list[tuple[int, int]]) -> None:
         """What no extractor claimed, less cue and function words: the topic constraint."""
