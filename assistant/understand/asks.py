@@ -41,7 +41,7 @@ class Asked:
     among_ministries: bool = False
 
 
-# A period after a shorthand, or inside brackets, ends no sentence: "every copyright measure (incl. related rights)"
+# A period after a shorthand, or inside brackets, ends no sentence: "the trademark items (e.g. licensing)"
 _SHORT = re.compile(r"\b(?:incl|e\.g|i\.e|etc|vs|no|nos|approx|esp|cf|sec|art|para|a\.k\.a|ca|resp|viz)\.$", re.I)
 
 
