@@ -19,7 +19,7 @@ DEV14B = REPO_ROOT / "eval" / "dev14b.jsonl"  # more questions in the issue 14 c
 DEVZH = REPO_ROOT / "eval" / "devzh.jsonl"  # Chinese questions, written blind (50): dev data
 DEV14C = REPO_ROOT / "eval" / "dev14c.jsonl"  # compositions and the weak classes, written blind (180): dev data
 DEV14D = REPO_ROOT / "eval" / "dev14d.jsonl"  # other years, lookups, header facts and topics, written blind (95): dev
-# sections, roles, today's names, other years, numbers and topics, written blind (140): dev
+# sections, roles, today's names, other years, numbers and topics, written blind (188): dev
 DEV14E = REPO_ROOT / "eval" / "dev14e.jsonl"
 BLIND14 = REPO_ROOT / "eval" / "blind14.jsonl"  # compositions, written blind (issue 14): read per class only
 BLIND15 = REPO_ROOT / "eval" / "blind15.jsonl"  # everyday topics, written blind (issue 15): dev/test
