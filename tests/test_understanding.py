@@ -687,3 +687,25 @@ def test_a_shorthand_period_or_a_bracket_ends_no_sentence(retriever):
     assert asked_sentence("Any item on patents? No. 5 maybe.") == "Any item on patents?"
     r = retriever.retrieve("Pull every copyright measure (incl. the software stuff)")
     assert "copyright" in str(r.query.of(Kind.TOPIC)[0].value)
+
+
+def test_listed_first_co_owner_and_a_long_lead_in(retriever, plan):
+    mps, mfa = "Ministry of Public Security", "Ministry of Foreign Affairs"
+    r = retriever.retrieve("Is MPS listed first on anything?")
+    assert r.numbers == agency_set(plan, mps, lead=True)
+    co = [n for n in agency_set(plan, mfa) if plan.measures[n - 1].lead_agency != mfa]
+    assert retriever.retrieve("foreign ministry: where is it a co-owner rather than lead?").numbers == co
+    answer = Assistant(retriever, FakeLLM())
+    most = "Ministry of Science and Technology"
+    for part in ("II", "VI"):  # a yes/no after a long lead-in with a dash: "Yes" or "No", as the plan says
+        led = [n for n in agency_set(plan, most, lead=True) if plan.measures[n - 1].section == part]
+        text = answer.ask(f"the science ministry (MOST these days) - does it lead anything in section {part}?").text
+        assert text.startswith("**Yes**" if led else "**No**"), text
+    # "on the list but not first": the measures' lists of agencies, not the circular's addressees
+    r = retriever.retrieve("where MOST is on the list but not first, who leads those?")
+    assert r.numbers == [n for n in agency_set(plan, most) if plan.measures[n - 1].lead_agency != most]
+
+
+def test_the_thinnest_section_is_the_fewest(retriever):
+    r = retriever.retrieve("which chapter is the thinnest?")
+    assert r.query.ask == "rank_sections" and r.query.rank == "fewest_measures"

@@ -300,6 +300,9 @@ def _role_cues(text: str) -> list[tuple[int, int, Role]]:
             if m.group(0) == "MOST" or text[max(0, m.start() - 3) : m.start()].lower() == "co-":
                 continue  # the ministry of science; "co-own" is sharing, not leading
             found.append((m.start(), m.end(), Role.LEAD))
+    for m in cues.LEAD_PHRASE.finditer(text):  # "listed first" (a negated one is a co-responsible cue, above)
+        if not any(a <= m.start() < b for a, b, _ in found):
+            found.append((m.start(), m.end(), Role.LEAD))
     for z in cues.LEAD_ZH[:2]:
         if (i := text.find(z)) >= 0 and not any(a <= i < b for a, b, _ in found):
             found.append((i, i + len(z), Role.LEAD))

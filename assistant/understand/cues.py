@@ -84,6 +84,8 @@ LEAD_WORDS = frozenset(
     ]
 )
 LEAD_ZH = ("牵头", "主导", "负责")
+# Listed first: "is MPS listed first?", "named first" (a lead, as a phrase of two words)
+LEAD_PHRASE = re.compile(r"\b(?:listed|named|put|placed|placed|comes?|appears?|goes)\s+first\b", re.I)
 # Named but not leading: "not as the lead", "someone else leads", "only supports", "co-responsible".
 CO = re.compile(
     r"(?:\bnot|n't|\bnever|\bneither)\s+(?:listed\s+|named\s+|put\s+|placed\s+)?(?:as\s+|in\s+)?(?:the\s+|a\s+)?"
@@ -96,9 +98,10 @@ CO = re.compile(
     r"\b(?:someone|somebody|another (?:body|agency|ministry|department)|others?|other (?:bodies|agencies))\s+"
     r"(?:else\s+)?(?:(?:goes|comes|sits|is|stands)\s+)?(?:leads?|first|in charge|heads?|in the lead|is listed first|"
     r"takes? the lead)\b|"
-    r"\b(?:other than|except|apart from|besides|but not|rather than)\s+as\s+(?:the\s+|a\s+)?(?:lead|leader|head)\b|"
+    r"\b(?:other than|except|apart from|besides|but not)\s+as\s+(?:the\s+|a\s+)?(?:lead|leader|head)\b|"
+    r"\brather than (?:as )?(?:the |a )?(?:lead|leader|head)\b|"
     r"\b(?:after|below|behind|past|beyond)\s+the\s+(?:first|lead|top)\s*(?:slot|place|position|spot|one|agency)?\b|"
-    r"\bco-?(?:signer|signatory|signatories|sponsor)\b|"
+    r"\bco-?(?:signer|signatory|signatories|sponsor|owner|owners)\b|"
     r"\b(?:(?:works?|working|acts?|acting|operates?|serves?|sits?)\s+)?(?:under|below|behind)\s+"
     r"(?:another|a different|someone else's|other)\b"
     r"|\banother (?:agency|body|ministry)'s lead\b|"
@@ -135,7 +138,8 @@ MOST = re.compile(
     r"|\b(?:highest|greatest) (?:number|count|share)\b|最多"
 )
 FEWEST = re.compile(
-    r"\b(?:fewest|least|shortest|smallest|lightest)\b|\b(?:smallest|lowest) (?:number|count|share|list)\b|最少"
+    r"\b(?:fewest|least|shortest|smallest|lightest|thinnest|slimmest|skinniest|leanest|tiniest)\b"
+    r"|\b(?:smallest|lowest) (?:number|count|share|list)\b|最少"
 )
 WHO = re.compile(
     r"\bwho\b|\b(?:which|what)(?: other)? (?:agency|agencies|ministry|ministries|body|bodies|department|departments|"
@@ -151,7 +155,7 @@ YES_NO = re.compile(
     re.I,
 )
 YES_NO_LOOSE = re.compile(
-    r"^[^:?!.]{0,30}(?::|\s[-–—])\s*(?:is|are|was|were|does|do|did|has|have|had|can|could|will|would|any)\b"
+    r"^[^:?!.]{0,80}(?::|\s[-–—])\s*(?:is|are|was|were|does|do|did|has|have|had|can|could|will|would|any)\b"
     r"|\b(?:whether|if)\s+(?:the plan|there|any|this|it (?:is|has|does|contains|includes))\b"
     r"|^\W*any\b(?!\s+idea)|\bis it true\b|\byes or no\b|\b(?:is|are) there (?:any|an?)\b"
     r"|\bany (?:measures?|overlap|link|connection|part)\s*\??\s*$"

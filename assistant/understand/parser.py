@@ -97,8 +97,10 @@ _CUE_WORDS = frozenset(
        "sometimes", "often", "given"}
     | {"counting", "counts", "counted", "absorbed", "merged", "former", "formerly", "predecessor", "predecessors",
        "old", "erstwhile", "renamed", "days", "nowadays", "inclusive",
-       "leave", "leaves", "leaving", "whatever", "whichever"}
+       "leave", "leaves", "leaving", "whatever", "whichever", "back"}
 )  # fmt: skip
+# Words of a question about measures, not the circular's list of addressees
+_OF_MEASURES = re.compile(r"\b(?:measures?|items?|tasks?|leads?|led|leading)\b", re.I)
 # Organisation words that never carry a topic (a body the question names is claimed by the agency
 # extractor; "courts" or "judges" left over from a description read as a topic stay in the topic).
 _ORG_HEADS = frozenset({"ministry", "ministries", "office", "offices", "administration", "commission", "bureau",
@@ -306,6 +308,10 @@ class QueryParser:
         if field is None:
             return
         agencies = [c for c in constraints if c.kind == Kind.AGENCY]
+        if field == facts.Field.ADDRESSEE_ORDER and (
+            any(c.role in (Role.CO, Role.SOLE) for c in agencies) or _OF_MEASURES.search(q.text)
+        ):
+            return  # a co-responsible role or a measure word: the measures' agency lists, not the addressees
         body = facts.body_asked(q.text) if not agencies and not q.unknown_bodies else None
         if field in (facts.Field.ADDRESSEES, facts.Field.ADDRESSEE_ORDER) and (agencies or q.unknown_bodies or body):
             # "Was X an addressee?" / "Was customs listed first?": checked against the record
