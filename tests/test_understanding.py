@@ -709,3 +709,13 @@ def test_listed_first_co_owner_and_a_long_lead_in(retriever, plan):
 def test_the_thinnest_section_is_the_fewest(retriever):
     r = retriever.retrieve("which chapter is the thinnest?")
     assert r.query.ask == "rank_sections" and r.query.rank == "fewest_measures"
+
+
+def test_the_next_or_previous_section_follows_the_last_answer(retriever, plan):
+    iii = _in(plan, "III")
+    history = [
+        {"role": "user", "content": "Which measures are in section III?"},
+        {"role": "assistant", "content": " ".join(f"[{n}]" for n in iii), "citations": iii},
+    ]
+    assert retriever.retrieve("and the next part?", history).numbers == _in(plan, "IV")
+    assert retriever.retrieve("what about the previous chapter?", history).numbers == _in(plan, "II")

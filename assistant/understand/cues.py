@@ -222,4 +222,8 @@ FILTER = re.compile(
     r"|筛选|只要|去掉",
     re.I,
 )
+# The section after or before the previous answer's: "what about the next part?"
+NEXT_SECTION = re.compile(
+    r"\b(?P<d>next|following|subsequent|previous|preceding|prior)\s+(?:section|part|chapter)\b|下一部分|上一部分", re.I
+)
 SAME_SECTION = re.compile(r"\b(?:same|that|this) (?:section|part|chapter)\b(?!\s+(?:[ivx]+|\d))|同一部分|该部分", re.I)

@@ -46,7 +46,7 @@ def needs_history(q: Query, nums: Numbers) -> bool:
     text = q.text
     if nums.ordinals and not q.measures and nums.position is None:
         return True
-    if cues.SAME_SECTION.search(text):
+    if cues.SAME_SECTION.search(text) or cues.NEXT_SECTION.search(text):
         return True
     if cues.SET_ANAPHOR.search(text) and not q.measures:
         return bool(cues.PARTITIVE.search(text) or cues.FILTER.search(text)) or not _own_subject(q)
@@ -123,6 +123,18 @@ def edit(q: Query, prev: Query, state: State, nums: Numbers, plan: Plan, recall=
             own = [c for c in own if c.kind != Kind.SECTION] + [
                 Constraint(Kind.SECTION, numeral, text="the same section", how="history")
             ]
+
+    # "the next section" -> the one after the previous answer's section ("the previous part": before it)
+    if (step := cues.NEXT_SECTION.search(text)) and not q.of(Kind.SECTION, None):
+        numeral = _section_of(plan, cited) or prev.section
+        numerals = [s.numeral for s in plan.sections]
+        if numeral in numerals:
+            forward = (step.group("d") or "").lower() in ("next", "following", "subsequent") or "下" in step.group(0)
+            i = numerals.index(numeral) + (1 if forward else -1)
+            if 0 <= i < len(numerals):
+                own = [c for c in own if c.kind != Kind.SECTION] + [
+                    Constraint(Kind.SECTION, numerals[i], text=step.group(0), how="history")
+                ]
 
     # ordinals pick from the previous citations: "the second one", "the last of those"
     if nums.ordinals and not q.measures and nums.position is None and cited:

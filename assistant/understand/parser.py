@@ -391,7 +391,15 @@ class QueryParser:
         else:
             q.corrected = " ".join(remainder.split())
         has_agency = any(c.kind == Kind.AGENCY for c in constraints)
-        patterns = [cues.EVERY_ROLE, cues.PARTNER, cues.COMPARE, cues.CORRECTION, cues.CONTINUATION, cues.SAME_SECTION]
+        patterns = [
+            cues.EVERY_ROLE,
+            cues.PARTNER,
+            cues.COMPARE,
+            cues.CORRECTION,
+            cues.CONTINUATION,
+            cues.SAME_SECTION,
+            cues.NEXT_SECTION,
+        ]
         if has_agency:  # "helps", "alone" are role cues only where an agency takes the role
             patterns += [cues.CO, cues.SOLE]
         for pattern in patterns:  # cue phrases go before spelling correction can change their words
