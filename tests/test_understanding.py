@@ -719,3 +719,16 @@ def test_the_next_or_previous_section_follows_the_last_answer(retriever, plan):
     ]
     assert retriever.retrieve("and the next part?", history).numbers == _in(plan, "IV")
     assert retriever.retrieve("what about the previous chapter?", history).numbers == _in(plan, "II")
+
+
+def test_a_contrast_excludes_and_which_measure_is_no_partner_ask(retriever, plan):
+    moe, most = "Ministry of Education", "Ministry of Science and Technology"
+    history = [
+        {"role": "user", "content": "What is MOE responsible for?"},
+        {"role": "assistant", "content": "see above", "citations": agency_set(plan, moe)},
+    ]
+    r = retriever.retrieve("no, I meant the science ministry, not MOE", history)
+    assert r.numbers == [n for n in agency_set(plan, most) if n not in agency_set(plan, moe)]
+    shared = [n for n in agency_set(plan, most, lead=True) if plan.measures[n - 1].agencies != (most,)]
+    r = retriever.retrieve("MOST: which measures does it lead while sharing them with other agencies?")
+    assert r.query.ask == "measures" and r.numbers == shared

@@ -326,7 +326,8 @@ def _not_sole(text: str, mentions: list[_Mention]) -> set[int]:
     """The mentions a negated sole-role cue belongs to."""
     if not mentions:
         return set()
-    return {_owner(text, mentions, m.start(), m.end()) for m in cues.SOLE.finditer(text) if _negated(text, m.start())}
+    negated = [m for m in cues.SOLE.finditer(text) if _negated(text, m.start())]
+    return {_owner(text, mentions, m.start(), m.end()) for m in [*negated, *cues.SHARED.finditer(text)]}
 
 
 def _roles(text: str, mentions: list[_Mention]) -> dict[int, Role]:
@@ -369,6 +370,8 @@ def _polarity(text: str, m: _Mention, mentions: list[_Mention], roles: dict) -> 
     window = text[max(prev_end, m.start - 48) : m.start]
     if _NOT_LED_BY.search(window):  # "measures not headed by X": all but those X leads
         return False, Role.LEAD
+    if re.search(r"[,;]\s*(?:and\s+|but\s+)?not\s+(?:the\s+)?$", window, re.I):
+        return False, None  # "X, not Y": the contrast excludes Y
     before = cues.EXCLUDE_BEFORE.search(window)
     if before:
         if re.search(r"\bled by\s*(?:\w+\W+){0,2}$", before.group(0), re.I):

@@ -45,6 +45,9 @@ class Asked:
 _SHORT = re.compile(r"\b(?:incl|e\.g|i\.e|etc|vs|no|nos|approx|esp|cf|sec|art|para|a\.k\.a|ca|resp|viz)\.$", re.I)
 
 
+_WHICH_MEASURES = re.compile(r"\b(?:which|what)\s+(?:measures?|items?|tasks?|ones?|points?)\b", re.I)
+
+
 def sentences(text: str) -> list[tuple[int, int]]:
     """Spans of the sentences of ``text``: a ``.``, ``!`` or ``?`` then a space ends one, except after a
     shorthand ("incl.", "e.g.", "no.") or inside brackets."""
@@ -89,6 +92,7 @@ def detect(text: str, *, agencies: int, measures: int, sections: int, lead_cue: 
         agencies == 1
         and cues.PARTNER.search(masked)
         and (cues.WHO.search(masked) or _PARTNER_NOUN.search(masked) or _AGENCY_WORD.search(masked))
+        and not (_WHICH_MEASURES.search(masked) and not cues.WHO.search(masked))  # "which measure does it share"
     ):
         return Asked(Ask.PARTNERS)
     most, fewest = bool(cues.MOST.search(plain)), bool(cues.FEWEST.search(plain))

@@ -124,6 +124,13 @@ SOLE = re.compile(
     r"|\bno one else\b|\bno-one else\b|\bnot shared\b|\bunshared\b|独立|单独|独自",
     re.I,
 )
+# Shared with others: the body is not alone ("while sharing them with other agencies", "with others too")
+SHARED = re.compile(
+    r"\b(?:shar(?:e|es|ed|ing)|split(?:s|ting)?|together)\s+(?:\w+\s+){0,2}?with\s+(?:some\s+|the\s+)?"
+    r"(?:other|another|more)\s+(?:agenc\w*|bod(?:y|ies)|ministr\w*|departments?|partners?|organi[sz]ations?)\b"
+    r"|\bhave other (?:agencies|bodies|ministries|departments) too\b",
+    re.I,
+)
 EVERY_ROLE = re.compile(
     r"\blead\w* or (?:as )?(?:a )?(?:co|support|partner)|\b(?:co-?agency|co-?responsible|support\w*) or (?:as )?lead"
     r"|\bany (?:role|capacity)\b|\bin any way\b|\bwhatever (?:role|capacity)\b|\blead\w* or otherwise\b"

@@ -97,7 +97,7 @@ _CUE_WORDS = frozenset(
        "sometimes", "often", "given"}
     | {"counting", "counts", "counted", "absorbed", "merged", "former", "formerly", "predecessor", "predecessors",
        "old", "erstwhile", "renamed", "days", "nowadays", "inclusive",
-       "leave", "leaves", "leaving", "whatever", "whichever", "back"}
+       "leave", "leaves", "leaving", "whatever", "whichever", "back", "while", "whilst"}
 )  # fmt: skip
 # Words of a question about measures, not the circular's list of addressees
 _OF_MEASURES = re.compile(r"\b(?:measures?|items?|tasks?|leads?|led|leading)\b", re.I)
