@@ -630,6 +630,9 @@ def test_a_body_named_again_in_brackets_is_one_mention(retriever, plan):
         | set(agency_set(plan, "General Administration of Quality Supervision, Inspection and Quarantine"))
     )
     assert retriever.retrieve("Where does SAMR appear? Count SAIC as SAMR").numbers == samr
+    # a description of a named body away from its name is no second mention: its words stay in the topic
+    r = retriever.retrieve("SIPO leads how many of the IP service-sector items?")
+    assert "service" in str(r.query.of(Kind.TOPIC)[0].value)
 
 
 def test_negated_roles_compose(retriever, plan):

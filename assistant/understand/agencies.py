@@ -79,9 +79,17 @@ class AgencyFinder:
             for ref, start, end in self.describer.find(plain, spans):
                 if any(a <= start < b for a, b in cue_spans):
                     continue
-                if any(ref.name in f.names for f in found):  # named too ("the farm ministry (MARA)"): one body
-                    found.append(_Mention((ref.name,), text[start:end], start, end, MatchHow.DESCRIPTION, ref.score))
-                    continue
+                if any(ref.name in f.names for f in found):
+                    beside = any(  # described right beside its name ("the farm ministry (MARA)"): one mention
+                        ref.name in f.names
+                        and (_APPOSITION.fullmatch(text[end : f.start]) or _APPOSITION.fullmatch(text[f.end : start]))
+                        for f in found
+                    )
+                    if beside:
+                        found.append(
+                            _Mention((ref.name,), text[start:end], start, end, MatchHow.DESCRIPTION, ref.score)
+                        )
+                    continue  # elsewhere, its words stay in the topic ("CNIPA ... the IP service-sector measures")
                 if self.describer.plan_subject(text[start:end], ref.name):
                     readings.append(f"“{text[start:end]}” read as a topic, not {ref.name}: the plan's own words")
                     continue
