@@ -45,6 +45,7 @@ class Asked:
 _SHORT = re.compile(r"\b(?:incl|e\.g|i\.e|etc|vs|no|nos|approx|esp|cf|sec|art|para|a\.k\.a|ca|resp|viz)\.$", re.I)
 
 
+_ANYTHING_FOR = re.compile(r"^\W*anything\b(?=[^?]*\?\s*$)", re.I)
 _WHICH_MEASURES = re.compile(r"\b(?:which|what)\s+(?:measures?|items?|tasks?|ones?|points?)\b", re.I)
 
 
@@ -117,6 +118,6 @@ def detect(text: str, *, agencies: int, measures: int, sections: int, lead_cue: 
         return Asked(Ask.WHO)
     if agencies and _WHO_LEADS.search(text):  # "MOF's measures: who heads them?"
         return Asked(Ask.WHO)
-    if polar(text):
-        return Asked(Ask.YES_NO)
+    if polar(text) or ((agencies or sections) and _ANYTHING_FOR.search(text)):
+        return Asked(Ask.YES_NO)  # "Anything for customs in part VIII?" (a bare "Anything on X?" lists X)
     return Asked(Ask.MEASURES)

@@ -169,8 +169,7 @@ YES_NO_LOOSE = re.compile(
     # an auxiliary after a leading phrase of scope: "within part IV, is it ever ...?"
     r"|^\W*(?:in|within|under|for|across|inside|outside)\s+(?:(?!\b(?:which|what|who|whom|how|where|when|why|list|"
     r"give|show|tell)\b)[^,?;:])"
-    r"{1,50}?[,:]?\s+(?:is|are|was|were|does|do|did|has|have|had)\s+(?:the|any|it|they|there|[A-Z]{2,})\b"
-    r"|^\W*anything\b(?=[^?]*\?\s*$)",
+    r"{1,50}?[,:]?\s+(?:is|are|was|were|does|do|did|has|have|had)\s+(?:the|any|it|they|there|[A-Z]{2,})\b",
     re.I,
 )
 YES_NO_ZH = re.compile(r"吗[？?\s]*$|是否|有没有|是不是|^\S*有\S+没[有]?[？?\s]*$")
