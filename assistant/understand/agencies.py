@@ -331,7 +331,8 @@ _NEGATION_BEFORE = re.compile(r"(?:\bnot|n't|\bnever|\bnor|\bneither|\bno longer
 
 
 def _not_sole(text: str, mentions: list[_Mention]) -> set[int]:
-    """The mentions a negated sole-role cue belongs to."""
+    """The mentions said not to be alone: a negated sole-role cue ("never on its own") or a shared one
+    ("sharing them with other agencies") belongs to them."""
     if not mentions:
         return set()
     negated = [m for m in cues.SOLE.finditer(text) if _negated(text, m.start())]

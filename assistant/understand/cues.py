@@ -85,7 +85,7 @@ LEAD_WORDS = frozenset(
 )
 LEAD_ZH = ("牵头", "主导", "负责")
 # Listed first: "is MPS listed first?", "named first" (a lead, as a phrase of two words)
-LEAD_PHRASE = re.compile(r"\b(?:listed|named|put|placed|placed|comes?|appears?|goes)\s+first\b", re.I)
+LEAD_PHRASE = re.compile(r"\b(?:listed|named|put|placed|comes?|appears?|goes)\s+first\b", re.I)
 # Named but not leading: "not as the lead", "someone else leads", "only supports", "co-responsible".
 CO = re.compile(
     r"(?:\bnot|n't|\bnever|\bneither)\s+(?:listed\s+|named\s+|put\s+|placed\s+)?(?:as\s+|in\s+)?(?:the\s+|a\s+)?"
