@@ -415,6 +415,8 @@ def wrong_act(text: str, measure: Measure, focus: str = "") -> bool:
     verb = words(text[len(subject) + len(" is to ") :])[:1]
     if not verb:
         return False
+    if _verb_phrase_in(words(text[len(subject) + len(" is to ") :])[:3], words(measure.text)):
+        return False  # a verb phrase of the measure itself: "... aiming to combat IPR infringements"
     clauses = split_clauses(measure.number, measure.text, _verbs(measure.text))
     # "Further improve", "Organize and attend", "Study and formulate": a clause's first four words
     openings = [[stem(w) for w in words(c.text)[:4]] for c in clauses]
@@ -422,8 +424,26 @@ def wrong_act(text: str, measure: Measure, focus: str = "") -> bool:
     matched = [o for o in openings if said in o or same_act(said, set(o))]
     if not matched:
         return True
-    # "Study the establishment of a reporting system" is not "establish a reporting system"
-    return all(o[0] in _STUDY for o in matched) and not set(terms(text)) & _STUDY
+    # "Study the establishment of a reporting system" is not "establish a reporting system"; "Study and
+    # amend documents" does ask to amend them
+    studied = [o for o in matched if o[0] in _STUDY and o[1:3] != ["and", said]]
+    return len(studied) == len(matched) and not set(terms(text)) & _STUDY
+
+
+def _inflections(verb: str) -> set[str]:
+    """The verb forms of a base verb: ``"evaluate" -> {"evaluate", "evaluates", "evaluated", "evaluating"}``."""
+    root = verb[:-1] if verb.endswith("e") else verb
+    return {verb, f"{verb}s", f"{root}ed", f"{root}ing", f"{verb}d"}
+
+
+def _verb_phrase_in(phrase: list[str], source: list[str]) -> bool:
+    """The sentence's verb and the two words after it stand in the measure, the verb in any of its verb
+    forms (not a noun: "protection of" is not "protect"): ``"evaluate the number"`` in "a system for
+    evaluating the number of ..."."""
+    if len(phrase) < 3:
+        return False
+    forms = _inflections(phrase[0])
+    return any(source[i] in forms and source[i + 1 : i + 3] == phrase[1:] for i in range(len(source) - 2))
 
 
 COVERAGE = 0.65  # share of the answering clause's content stems a rewrite keeps (fitted on the dev labels)
@@ -440,14 +460,27 @@ def thin(text: str, measure: Measure, focus: str = "") -> bool:
     topic = focus_terms(focus)
     if topic and set(terms(" ".join(topic))) & set(terms(measure.text)):
         spans = [answer_clause(measure, topic)]  # the clause the topic is about
-    else:  # no topic in the measure: a whole rewrite of any one of its clauses
+    else:  # no topic in the measure: a whole rewrite of any one of its clauses, or of a task inside one
         clauses = split_clauses(measure.number, measure.text, _verbs(measure.text))
         spans = [_whole(measure, clauses, c.start, c.end) for c in clauses] or [(0, len(measure.text))]
+        spans += _tasks(measure.text, clauses)
     for start, end in spans:
         wanted = set(terms(measure.text[start:end]))
         if not wanted or len(wanted & said) >= COVERAGE * len(wanted):
             return False
     return True
+
+
+def _tasks(text: str, clauses) -> list[tuple[int, int]]:
+    """The second tasks inside clauses, joined by "and" with no comma: "Push forward the establishment
+    of ... and promote the introduction of ..." -> the span of "promote the introduction of ..."."""
+    verbs = _verbs(text)
+    out = []
+    for c in clauses:
+        for m in re.finditer(r"\band\s+(\w+)\s", c.text):
+            if m.group(1).lower() in verbs and len(c.text[m.end(1) :].split()) >= 4:
+                out.append((c.start + m.start(1), c.end))
+    return out
 
 
 def focus_agency(focus: str) -> str | None:

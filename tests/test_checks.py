@@ -249,3 +249,29 @@ def test_the_co_agency_subject_is_framing_not_filler(plan):
         "resources and associated traditional knowledge [46]."
     )
     assert judge(reply, m, {46}, agency_focus(co)).sentence is not None
+
+
+def test_a_measure_that_studies_and_does_an_act_may_be_said_to_do_it(plan):
+    m = plan.measure(68)  # "Study and amend documents on IP management in colleges and universities, ..."
+    assert m.text.startswith("Study and amend")
+    reply = f"{m.lead_agency} is to amend documents on IP management in colleges and universities [68]."
+    assert judge(reply, m, {68}).sentence is not None
+    swap = f"{m.lead_agency} is to abolish documents on IP management in colleges [68]."
+    assert judge(swap, m, {68}).reason in {"act", "actor"}
+
+
+def test_a_verb_phrase_inside_the_measure_is_no_swap_but_its_noun_is(plan):
+    m = plan.measure(3)  # "Build a system for evaluating "the number of invention patents owned by ...""
+    reply = f"{m.lead_agency} is to evaluate the number of invention patents owned by every 10,000 people [3]."
+    assert judge(reply, m, {3}).reason != "act"
+    m38 = plan.measure(38)  # "... the WIPO diplomatic conference on the protection of audiovisual performances"
+    assert "protection of audiovisual" in m38.text
+    swap = f"{m38.lead_agency} is to protect audiovisual performances [38]."
+    assert judge(swap, m38, {38}).reason == "act"
+
+
+def test_a_second_task_joined_by_and_is_a_whole_rewrite(plan):
+    m = plan.measure(47)  # "Push forward the establishment of ... and promote the introduction of System of ..."
+    task = m.text[m.text.index("promote the introduction") :].rstrip(".")
+    assert judge(f"{m.lead_agency} is to {task} [47].", m, {47}, agency_focus(m.lead_agency)).sentence is not None
+    assert judge(f"{m.lead_agency} is to promote the introduction of systems [47].", m, {47}).reason == "thin"
