@@ -47,6 +47,8 @@ def matches(c: Constraint, m: Measure, previous: list[int]) -> bool:
         return m.number in c.value  # type: ignore[operator]
     if c.kind == Kind.PREVIOUS:
         return m.number in previous
+    if c.kind == Kind.BODIES:
+        return len(m.agencies) == int(str(c.value))
     raise ValueError(f"not a record constraint: {c.kind}")
 
 

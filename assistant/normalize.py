@@ -68,3 +68,29 @@ def singular_abbreviations(text: str, known) -> str:
     """ "GIs" -> "GI" when ``known(singular)`` (the plan or the registry uses it): the plural of an
     abbreviation is the abbreviation."""
     return _PLURAL_ABBREVIATION.sub(lambda m: m.group(1) if known(m.group(1)) else m.group(0), text)
+
+
+# The words the parser's cues are made of (negation, scope, role, count): a misspelt one ("wihtout",
+# "exept", "secton") hides the cue, and the topic speller corrects only against the plan's words.
+CUE_VOCABULARY = frozenset(
+    ["without", "except", "excluding", "including", "outside", "besides", "neither", "between", "section"]
+    + ["sections", "chapter", "leading", "listed", "first", "alone", "responsible", "jointly", "together"]
+    + ["shared", "other", "measures", "measure", "agency", "agencies", "ministry", "number", "which", "rather"]
+)
+
+
+def correct_cues(text: str, known: frozenset[str]) -> str:
+    """Each unknown word one edit (a transposition counts as one) from exactly one cue word becomes that
+    word: ``"customs measures exluding section IV" -> "customs measures excluding section IV"``. Words of four
+    letters or fewer, known English words and words in capitals (names, acronyms) are left alone."""
+    from rapidfuzz.distance import OSA
+
+    def fix(m: re.Match) -> str:
+        word = m.group(0)
+        low = word.lower()
+        if len(word) <= 4 or low in known or low in CUE_VOCABULARY or word[:1].isupper():
+            return word
+        near = [c for c in CUE_VOCABULARY if OSA.distance(low, c, score_cutoff=1) <= 1]
+        return near[0] if len(near) == 1 else word
+
+    return re.sub(r"[A-Za-z]+", fix, text)

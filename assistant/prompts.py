@@ -106,6 +106,8 @@ ZH = {
     "scope_not_section": "不在第{section}部分",
     "scope_measures": "在第 {numbers} 项措施中",
     "scope_previous": "在上一个回答中",
+    "scope_one_body": "只有一个责任单位的",
+    "scope_many_bodies": "有多个责任单位的",
     "scope_topic": "关于“{topic}”",
     "this_year": "这是 {plan_year} 年的计划；其中与此相关的措施：{measures}。",
     "closest": "最接近但并非关于“{topic}”的措施：{measures}。",

@@ -52,6 +52,8 @@ class Renderer:
             return f"among measures {nums}" if c.include else f"other than measures {nums}"
         if c.kind == Kind.PREVIOUS:
             return "of the previous answer"
+        if c.kind == Kind.BODIES:
+            return "with a single responsible agency" if c.include else "with more than one responsible agency"
         return f"on “{c.value}”"
 
     def selection(self, r: Retrieval) -> str:

@@ -49,6 +49,8 @@ class ChineseRenderer(Renderer):
             return ZH["scope_measures"].format(numbers="、".join(map(str, c.value)))  # type: ignore[arg-type]
         if c.kind == Kind.PREVIOUS:
             return ZH["scope_previous"]
+        if c.kind == Kind.BODIES:
+            return ZH["scope_one_body" if c.include else "scope_many_bodies"]
         return ZH["scope_topic"].format(topic=c.value)
 
     def core(self, r: Retrieval) -> list[Constraint]:

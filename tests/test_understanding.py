@@ -735,3 +735,49 @@ def test_a_contrast_excludes_and_which_measure_is_no_partner_ask(retriever, plan
     shared = [n for n in agency_set(plan, most, lead=True) if plan.measures[n - 1].agencies != (most,)]
     r = retriever.retrieve("MOST: which measures does it lead while sharing them with other agencies?")
     assert r.query.ask == "measures" and r.numbers == shared
+
+
+def test_how_many_bodies_a_measure_names_is_a_constraint(retriever, plan):
+    one = [m.number for m in plan.measures if len(m.agencies) == 1]
+    iii = _in(plan, "III")
+    r = retriever.retrieve("Which measures of section III have a single responsible agency?")
+    assert r.numbers == [n for n in iii if n in one] and r.route == Route.SELECTION
+    r = retriever.retrieve("how many measures are handled by exactly one body?")
+    assert r.query.ask == "count" and r.numbers == one
+    r = retriever.retrieve("in section III, which involve several agencies?")
+    assert r.numbers == [n for n in iii if n not in one]
+    sipo = "State Intellectual Property Office"
+    r = retriever.retrieve("SIPO's measures that involve more than one agency")
+    assert r.numbers == [n for n in agency_set(plan, sipo) if n not in one]
+    r = retriever.retrieve("which measures does SIPO handle on its own?")  # an agency: its sole role, as before
+    assert r.numbers == [n for n in agency_set(plan, sipo) if n in one]
+    r = retriever.retrieve("anything for returnees who start businesses on their own IP?")  # a possessive
+    assert not r.query.of(Kind.BODIES) and not any(c.role == "sole" for c in r.query.of(Kind.AGENCY))
+
+
+def test_a_description_after_a_section_theme_is_part_of_it(retriever, plan):
+    v = _in(plan, "V")
+    r = retriever.retrieve("how many measures sit in the part on advantageous fields - plant varieties, folklore etc?")
+    assert r.query.ask == "count" and r.numbers == v and "folklore" not in r.query.topic
+    r = retriever.retrieve("the chapter on IP utilization / transfer: which have just one agency?")
+    one = [m.number for m in plan.measures if len(m.agencies) == 1]
+    assert r.numbers == [n for n in _in(plan, "III") if n in one]
+    r = retriever.retrieve("the part on IP culture - which does SIPO lead?")  # an aside that asks stays the question
+    sipo = "State Intellectual Property Office"
+    assert r.numbers == [n for n in _in(plan, "VIII") if n in agency_set(plan, sipo, lead=True)]
+
+
+def test_a_span_of_years_before_a_plan_name_dates_it(retriever):
+    r = retriever.retrieve("who takes forward the 2010-11 Strike of the Sword operation?")
+    assert r.route != Route.OTHER_YEAR and 31 in r.numbers and 11 not in r.numbers
+    assert retriever.retrieve("what did the 2015 plan ask of customs?").route == Route.OTHER_YEAR
+    assert retriever.retrieve("measures 10-11").numbers == [10, 11]
+
+
+def test_a_misspelt_cue_word_still_cues(retriever, plan):
+    sipo = "State Intellectual Property Office"
+    r = retriever.retrieve("section IV measures exept the ones naming SIPO")
+    assert r.numbers == [n for n in _in(plan, "IV") if n not in agency_set(plan, sipo)]
+    sarft = "State Administration of Radio, Film, and Television"
+    co = [n for n in agency_set(plan, sarft) if n not in agency_set(plan, sarft, lead=True)]
+    assert retriever.retrieve("SARFT measures wihtout being the first-listed body").numbers == co

@@ -317,6 +317,20 @@ def _role_cues(text: str) -> list[tuple[int, int, Role]]:
     return found
 
 
+def bodies(text: str, constraints: list[Constraint]) -> tuple[Constraint, tuple[int, int]] | None:
+    """How many bodies the measures name, as a constraint with the span of its cue: with no agency asked
+    about, a sole cue ("just one responsible body", "handled alone") keeps the measures with one agency (a
+    negated one drops them); "several agencies" drops them, with or without an agency ("SIPO's measures
+    with several agencies": SIPO's shared ones)."""
+    if m := cues.MANY_BODIES.search(text):
+        return Constraint(Kind.BODIES, "1", include=False, text=m.group(0), how="cue"), m.span()
+    if any(c.kind == Kind.AGENCY and c.include for c in constraints):
+        return None
+    if m := cues.ONE_BODY.search(text) or cues.SOLE.search(text):
+        return Constraint(Kind.BODIES, "1", include=not _negated(text, m.start()), text=m.group(0), how="cue"), m.span()
+    return None
+
+
 def _negated(text: str, start: int) -> bool:
     """A sole-role cue said in the negative: "never on its own", "isn't alone", "nor the only body"."""
     return bool(_NEGATION_BEFORE.search(text[max(0, start - 16) : start]))

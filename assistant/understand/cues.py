@@ -94,7 +94,8 @@ CO = re.compile(
     r"(?:the\s+)?(?:ones?|those|measures)\s+"
     r"(?:that\s+)?(?:it|they|he|she)\s+(?:leads?|heads?)\b|"
     r"\b(?:does\s?n[o']?t|do\s?n[o']?t|doesn't|don't|does not|do not|isn't|is not|without)\s+(?:\w+\s+){0,2}?"
-    r"(?:lead|leading|head|heading|be(?:ing)? in charge|(?:go|come|sit|stand)\s+first)\b|"
+    r"(?:lead|leading|head|heading|be(?:ing)? in charge|(?:go|come|sit|stand)\s+first|first[- ](?:listed|named)|"
+    r"(?:listed|named)\s+first)\b|"
     r"\b(?:someone|somebody|another (?:body|agency|ministry|department)|others?|other (?:bodies|agencies))\s+"
     r"(?:else\s+)?(?:(?:goes|comes|sits|is|stands)\s+)?(?:leads?|first|in charge|heads?|in the lead|is listed first|"
     r"takes? the lead)\b|"
@@ -112,17 +113,26 @@ CO = re.compile(
     r"协助|配合|协办|参与\S{0,2}但|不是牵头|非牵头|不牵头",
     re.I,
 )
-# The only agency of the measure: "alone", "by itself", "without another body", "solely".
+# The only agency of the measure: "alone", "by itself", "without another body", "solely" ("on their own
+# IP" is a possessive, not a role).
 # Before a co-responsible cue: the supporting role is added to the others ("including where it only supports")
 INCLUSIVE_BEFORE = re.compile(r"\b(?:including|incl\.?|as well as|also|even)\b[^.?!;]{0,40}$", re.I)
 SOLE = re.compile(
-    r"\b(?:alone|on (?:its|their) own|by (?:itself|themselves)|solely|single-?handedly|unassisted|"
+    r"\b(?:alone|on (?:its|their) own(?!\s+(?:IPR?s?|intellectual|patents?|brands?|trademarks?|inventions?|"
+    r"innovations?|rights?|technolog\w*|products?|copyrights?|designs?)\b)|by (?:itself|themselves)|solely|single-?handedly|unassisted|"
     r"exclusively|all by itself|unaided|sole|singly|solo)\b|"
     r"\b(?:no\s+|without\s+(?:any\s+)?|with\s+no\s+)(?:other|another|partner|co-)\s*(?:\w+\s+)?(?:body|bodies|agency|agencies|"
     r"ministry|ministries|department|departments|partners?|organi[sz]ations?|help|one|co-?agenc\w*)\b|"
     r"\b(?:the )?only (?:\w+ )?(?:body|agency|ministry|department|one|organi[sz]ation|party)\b|\bnobody else\b"
     r"|\bno one else\b|\bno-one else\b|\bnot shared\b|\bunshared\b|独立|单独|独自",
     re.I,
+)
+# How many bodies a measure names, with no agency asked about: one ("just one responsible body", "a single
+# agency", and every sole cue), or more than one ("several agencies", "two or more bodies").
+_BODY_NOUN = r"(?:body|bodies|agency|agencies|ministry|ministries|department|departments|organi[sz]ations?|party|unit)"
+ONE_BODY = re.compile(rf"\b(?:just|only|exactly) one (?:\w+ )?{_BODY_NOUN}\b|\ba single (?:\w+ )?{_BODY_NOUN}\b", re.I)
+MANY_BODIES = re.compile(
+    rf"\b(?:more than one|several|multiple|two or more|a number of|a group of) (?:\w+ )?{_BODY_NOUN}\b", re.I
 )
 # Shared with others: the body is not alone ("while sharing them with other agencies", "with others too")
 SHARED = re.compile(

@@ -28,6 +28,8 @@ LOOKUP = re.compile(
 # Bare numbers in a question that is about measures ("41 vs 42?", "who leads 52?").
 _BARE_PAIR = re.compile(rf"(?<![\d,.$])\b{_NUM}\s*(?:,|and|&|vs\.?|versus|or|to|-|–)\s*{_NUM}\b(?![\d,.%])", re.I)
 _BARE = re.compile(r"(?<![\d,.$])\b(\d{1,2})\b(?!\d|[,.]\d|\s*(?:people|percent|cities|provinces|years?|%))")
+# A span of years ("the 2010-11 campaign", "2011/12", "2006–2010"): no measure number in it
+_YEARS = re.compile(r"\b(?:19|20)\d\d\s*[-–/]\s*(?:(?:19|20)\d\d|\d\d)\b")
 # Words a terse lookup may carry ("47?", "what's in 84?", "quick summary of 39 pls").
 _FILLER = frozenset(
     [
@@ -144,6 +146,7 @@ def extract(text: str, plan: Plan) -> Numbers:
     """Measure references of a question (see module doc)."""
     got = Numbers()
     total = len(plan.measures)
+    text = _YEARS.sub(lambda m: " " * len(m.group(0)), text)  # same length: spans still index the question
 
     def add(numbers: list[int], span: tuple[int, int]) -> None:
         for n in numbers:

@@ -17,11 +17,11 @@ from dataclasses import replace
 from datetime import date
 
 from assistant.conversation import state_from
-from assistant.normalize import normalize_text, singular_abbreviations, spell_out
-from assistant.text import CJK, STOP, Speller, stem, words
+from assistant.normalize import correct_cues, normalize_text, singular_abbreviations, spell_out
+from assistant.text import CJK, STOP, Speller, known_english, stem, words
 from assistant.understand import asks, cues, facts, followup, numbers
 from assistant.understand.acronyms import Acronyms
-from assistant.understand.agencies import AgencyFinder
+from assistant.understand.agencies import AgencyFinder, bodies
 from assistant.understand.query import Ask, Constraint, Kind, Query, Role, Stop
 from assistant.understand.sections import SectionFinder
 from index.agencies import Registry
@@ -54,6 +54,10 @@ _PLAN_YEAR = re.compile(
 # A section joined to the position after it: "part 1's closing item", "part VI: the first"
 _POSSESSIVE = re.compile(r"\s*(?:'s|’s|:|,)?\s*(?:the\s+)?(?:very\s+)?")
 # Years that date something inside this plan: a period in brackets "(2011-2015)"
+# A name right after a year (or a span of years): "in 2011 Strike of the Sword", "2010–2011 Strike ..."
+_DATED_NAME = re.compile(
+    r"(?:\s*[-–/]\s*\d{2,4})?\s+([A-Z][\w'-]*(?:(?:\s+(?:of|and|for|on|the|in|to))*\s+[A-Z][\w'-]*)+)"
+)
 _YEAR_SPAN = re.compile(r"\(\s*(?:19|20)\d\d\s*(?:-|–|—|to|through)\s*(?:19|20)?\d\d\s*\)")
 # Words that only steer the question (asks, roles, references): never a topic.
 _CUE_WORDS = frozenset(
@@ -146,6 +150,7 @@ class QueryParser:
         self.recall = None  # previous query -> its measures, for histories without citations (set by the retriever)
         self.year = plan.header.year
         self._plan_text = " ".join(m.text.lower() for m in plan.measures).replace("-", " ")
+        self._known = known_english() | set(words(self._plan_text))  # no cue-word correction of these
         # The plan's own name ("the IP strategy promotion plan of 2012") names the document, not a topic.
         name_words = set(words(plan.header.plan_title)) | {"plan", "circular", "outline", "intellectual", "property"}
         name_words -= STOP - {"plan"}
@@ -162,6 +167,7 @@ class QueryParser:
     def parse(self, question: str, history: list[dict] | None = None, depth: int = 0) -> Query:
         """The typed query for ``question`` given the chat ``history``."""
         text = " ".join(singular_abbreviations(spell_out(normalize_text(question)), self._known_abbreviation).split())
+        text = correct_cues(text, self._known)
         q = Query(text=text, corrected=text)
         if not words(text) and not CJK.search(text):
             q.stop = Stop.EMPTY
@@ -191,11 +197,18 @@ class QueryParser:
         if nums.measures:
             constraints.append(Constraint(Kind.MEASURES, tuple(nums.measures), text="numbers", how="number"))
         constraints += found.constraints + section_constraints
+        if counted := bodies(text, found.constraints):  # "measures with a single agency", "several bodies"
+            constraints.append(counted[0])
+            spans.append(counted[1])
         if not self._positions(text, nums, constraints, section_constraints, section_spans, state.empty):
             self._position(nums, constraints)
 
         of_plan = [y for g in _PLAN_YEAR.findall(text) for y in g if y and y != self.year]
-        years = of_plan or [y for y in _YEAR.findall(_YEAR_SPAN.sub(" ", text)) if y != self.year]
+        years = of_plan or [
+            m.group(1)
+            for m in _YEAR.finditer(_YEAR_SPAN.sub(" ", text))
+            if m.group(1) != self.year and not self._dates_a_name(text[m.end() :], found.spans, m.end())
+        ]
         if not years and (m := _OTHER_PLAN.search(text)):  # "this year's plan" (2026), "a later plan"
             years = [m.group("when") and str(date.today().year + _RELATIVE[m.group("when").lower()]) or "another year"]
         if not of_plan and (_REFORM.search(text) or found.successors):
@@ -236,6 +249,15 @@ class QueryParser:
         return q
 
     # ------------------------------------------------------------ pieces
+
+    def _dates_a_name(self, after: str, taken: list[tuple[int, int]], at: int) -> bool:
+        """A year right before a name the plan's text uses, not an agency's: the date of that campaign or
+        event ("the operation Strike of the Sword of 2010–2011" said as "2010–2011 Strike of the Sword"), not
+        another plan's year."""
+        m = _DATED_NAME.match(after)
+        if not m or any(a <= at + m.start(1) < b for a, b in taken):
+            return False
+        return m.group(1).lower().replace("-", " ") in self._plan_text
 
     @staticmethod
     def _measures_of(constraints: list[Constraint]) -> list[int]:

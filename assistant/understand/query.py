@@ -22,6 +22,7 @@ class Kind(StrEnum):
     MEASURES = "measures"
     PREVIOUS = "previous"  # the previous answer's citations
     TOPIC = "topic"
+    BODIES = "bodies"  # how many agencies a measure names: "1" for "handled by a single body"
 
 
 class Role(StrEnum):
@@ -87,7 +88,8 @@ class Stop(StrEnum):
 class Constraint:
     """One restriction of the measure set. ``include=False`` subtracts it.
 
-    ``value``: agency name | section numeral | measure numbers | topic text | "" (previous)."""
+    ``value``: agency name | section numeral | measure numbers | topic text | "" (previous) | how many
+    agencies (bodies: "1")."""
 
     kind: Kind
     value: str | tuple[int, ...]

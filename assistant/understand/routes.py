@@ -75,6 +75,8 @@ def route_of(q: Query) -> Route:
         return Route.LOOKUP
     if excluded:
         return Route.SELECTION
+    if Kind.BODIES in kinds:
+        return Route.SELECTION
     if len(agencies) > 1:
         return Route.JOINT
     if agencies:

@@ -56,7 +56,20 @@ _IDIOM = re.compile(
 )
 _THEME_NOUN = re.compile(rf"\b(?:{NOUN}|bits?)\b", re.I)  # "that bit on culture": a part, by theme only
 # Words in brackets right after a section mention describe it: "chapter V (GIs, folklore)", "the protection part (IV)"
-_ASIDE = re.compile(r"^\s*\([^()]{1,80}\)")
+# What describes a section right after its name: a bracket, an alternative after a slash ("putting IP to
+# use / commercialisation"), or a list after a dash, up to the question mark ("- GIs, folklore etc?")
+_ASIDE = re.compile(
+    r"^\s*\([^()]{1,80}\)"
+    r"|^(?:\s+[\w'-]+){0,2}?\s*/\s*[\w'-]+(?:\s+[\w'-]+){0,2}?(?=\s*(?:[,?;.:]|$))"
+    r"|^\s+[-–—]\s+[^?;()]{1,80}?(?=\s*(?:\?|;|\s[-–—]\s|$))",
+    re.I,
+)
+# An aside that asks something is the question, not a description: "- which of them does SIPO lead?"
+_ASKING = re.compile(
+    r"\b(?:which|what|how|who|whose|where|when|list|show|give|tell|does|do|did|is|are|was|were|can|could|"
+    r"please|pls|any|measures?|items?|lead\w*|count|number)\b",
+    re.I,
+)
 # Nouns of everyday speech that follow a body or a pronoun say membership: "is the trade ministry part of that campaign"
 _EVERYDAY_NOUNS = {"part", "parts", "bit", "bits"}
 _PRONOUN_BEFORE = re.compile(r"\b(?:it|they|them|we|you|he|she|this one|that one)\s+$", re.I)
@@ -166,7 +179,7 @@ class SectionFinder:
             after: list[str] = []
             end = m.end()
             if a := _THEME_AFTER.match(rest):
-                for w in re.finditer(r"[A-Za-z][\w'-]*|[?.!,;()/]", rest[a.end() :]):
+                for w in re.finditer(r"[A-Za-z][\w'-]*|[?.!,;()/–—]|(?<=\s)-(?=\s)", rest[a.end() :]):
                     at = m.end() + a.end() + w.start()
                     if after and w.group(0).lower() in ("the", "a", "an"):
                         continue  # "the part on fostering the services sector": its subject goes on
@@ -242,10 +255,18 @@ class SectionFinder:
         return bool(_PRONOUN_BEFORE.search(text[:at])) or any(b == len(head) for _, b in taken)
 
     @staticmethod
-    def _with_aside(text: str, h: SectionHit) -> SectionHit:
-        """The hit with a bracketed description right after it: "the heading on GIs (folklore, ...)"."""
+    def _with_aside(text: str, h: SectionHit, taken: list[tuple[int, int]]) -> SectionHit:
+        """The hit with a description right after it (:data:`_ASIDE`): "the heading on GIs (folklore, ...)",
+        "section V - plant varieties, folk art and the like?". An aside that names an
+        agency or asks something (:data:`_ASKING`) stays the question's."""
         aside = _ASIDE.match(text[h.end :])
-        return SectionHit(h.numerals, h.start, h.end + aside.end(), h.how, h.score) if aside else h
+        if not aside:
+            return h
+        end = h.end + aside.end()
+        bracket = aside.group(0).lstrip().startswith("(")
+        if not bracket and (_ASKING.search(aside.group(0)) or any(h.end <= a < end for a, _ in taken)):
+            return h
+        return SectionHit(h.numerals, h.start, end, h.how, h.score)
 
     def extract(self, text: str, taken: list[tuple[int, int]]) -> tuple[list[Constraint], list[tuple[int, int]]]:
         """Section constraints with polarity, and the spans they claim."""
@@ -253,7 +274,7 @@ class SectionFinder:
         claimed = [(h.start, h.end) for h in hits]
         hits += self.by_theme(text, taken + claimed)
         constraints, spans = [], []
-        hits = [self._with_aside(text, h) for h in hits]
+        hits = [self._with_aside(text, h, taken) for h in hits]
         for h in hits:
             window = text[max(0, h.start - 48) : h.start]
             include = not cues.EXCLUDE_BEFORE.search(window) and not cues.EXCLUDE_AFTER.search(text[h.end : h.end + 30])
