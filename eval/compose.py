@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +48,7 @@ def section_forms(numeral: str) -> list[str]:
     return [f"section {numeral}", f"section {i + 1}", f"part {numeral}", f"the {ORD[i]} section", f"Section {numeral}"]
 
 
+_ROLE_WORDS = re.compile(r"\bco-|\bpartner", re.I)
 _ROLE_KEYS = {"agency_any": Role.ANY, "agency_lead": Role.LEAD, "agency_co": Role.CO, "agency_sole": Role.SOLE}
 
 
@@ -86,6 +88,14 @@ class Generator:
             numeral, form = self._section()
             parts.append(self.rng.choice(self.p[key]).format(section=form))
             constraints.append(Constraint(Kind.SECTION, numeral, include=key == "in_section"))
+        role = constraints[0].role if first else None
+        if self.rng.random() < 0.2 and len(parts) < 3 and role != Role.SOLE:  # how many bodies the measure names
+            key = "one_body" if first is None and self.rng.random() < 0.5 else "many_bodies"
+            # beside an agency, a co-agency or a partner is that agency's role ("X as a co-agency"): only the
+            # phrasings without those words combine with one
+            forms = [f for f in self.p[key] if first is None or not _ROLE_WORDS.search(f)]
+            parts.append(self.rng.choice(forms))
+            constraints.append(Constraint(Kind.BODIES, "1", include=key == "one_body"))
         if self.rng.random() < 0.35 and len(parts) < 3:
             other, form = self._agency(exclude=first)
             parts.append(self.rng.choice(self.p["not_agency"]).format(agency2=form))

@@ -781,3 +781,16 @@ def test_a_misspelt_cue_word_still_cues(retriever, plan):
     sarft = "State Administration of Radio, Film, and Television"
     co = [n for n in agency_set(plan, sarft) if n not in agency_set(plan, sarft, lead=True)]
     assert retriever.retrieve("SARFT measures wihtout being the first-listed body").numbers == co
+
+
+def test_body_counts_in_the_negative_and_by_co_agencies(retriever, plan):
+    one = [m.number for m in plan.measures if len(m.agencies) == 1]
+    many = [m.number for m in plan.measures if len(m.agencies) > 1]
+    assert retriever.retrieve("which measures are not run by a single ministry?").numbers == many
+    assert retriever.retrieve("list the measures that have co-agencies").numbers == many
+    assert retriever.retrieve("which measures carry no co-agencies at all?").numbers == one
+    assert retriever.retrieve("measures that don't list any co-agencies").numbers == one
+    r = retriever.retrieve("how many measures are spread across several bodies?")  # sharing words ask no partners
+    assert r.query.ask == "count" and r.numbers == many
+    r = retriever.retrieve("count the measures in Section I have a single agency")  # "Section I have": a numeral
+    assert r.numbers == [n for n in _in(plan, "I") if n in one]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from assistant.text import HEADS, word_spans, words
 from assistant.understand import cues
@@ -290,7 +291,11 @@ def topic_reading(text: str, start: int, end: int) -> str:
 def _role_cues(text: str) -> list[tuple[int, int, Role]]:
     """Role cues with their spans; "not as the lead" is one co-responsible cue, not a lead cue."""
     found: list[tuple[int, int, Role]] = [(m.start(), m.end(), Role.ANY) for m in cues.EVERY_ROLE.finditer(text)]
+    # "only one responsible body" counts the measures' bodies (see bodies()): no agency's role
+    counts = [m.span() for m in cues.ONE_BODY.finditer(text)]
     for m in cues.SOLE.finditer(text):
+        if any(a <= m.start() < b for a, b in counts):
+            continue
         if not any(a <= m.start() < b for a, b, _ in found) and not _negated(text, m.start()):
             found.append((m.start(), m.end(), Role.SOLE))
     sole_spans = [(*m.span(), Role.SOLE) for m in cues.SOLE.finditer(text)]  # "on its own" is no "own" (a lead word)
@@ -322,18 +327,31 @@ def bodies(text: str, constraints: list[Constraint]) -> tuple[Constraint, tuple[
     about, a sole cue ("just one responsible body", "handled alone") keeps the measures with one agency (a
     negated one drops them); "several agencies" drops them, with or without an agency ("SIPO's measures
     with several agencies": SIPO's shared ones)."""
+    agency = any(c.kind == Kind.AGENCY and c.include for c in constraints)
     if m := cues.MANY_BODIES.search(text):
-        return Constraint(Kind.BODIES, "1", include=False, text=m.group(0), how="cue"), m.span()
-    if any(c.kind == Kind.AGENCY and c.include for c in constraints):
-        return None
-    if m := cues.ONE_BODY.search(text) or cues.SOLE.search(text):
-        return Constraint(Kind.BODIES, "1", include=not _negated(text, m.start()), text=m.group(0), how="cue"), m.span()
+        return _counted(text, m, one=False)
+    if m := cues.ONE_BODY.search(text) or (not agency and cues.SOLE.search(text)):  # X's measures with one body:
+        return _counted(text, m, one=True)  # X's sole ones, the same set as X's sole role
+    if not agency and (m := cues.SHARED.search(text) or cues.CO_BODIES.search(text)):  # "don't list any co-agencies"
+        return _counted(text, m, one=False)
     return None
 
 
-def _negated(text: str, start: int) -> bool:
-    """A sole-role cue said in the negative: "never on its own", "isn't alone", "nor the only body"."""
-    return bool(_NEGATION_BEFORE.search(text[max(0, start - 16) : start]))
+def _counted(text: str, m: re.Match, one: bool) -> tuple[Constraint, tuple[int, int]]:
+    """The body-count constraint of cue ``m`` ("one body" or "more than one"), flipped when it is said in
+    the negative ("aren't owned by a single agency"); its span takes in the negation."""
+    negation = _negation_before(2).search(text[max(0, m.start() - 48) : m.start()])
+    if m.group(0).lower().startswith("no "):  # "with no partners" is itself the negation
+        negation = None
+    start = m.start() - (len(text[max(0, m.start() - 48) : m.start()]) - negation.start()) if negation else m.start()
+    include = one != bool(negation)
+    return Constraint(Kind.BODIES, "1", include=include, text=text[start : m.end()], how="cue"), (start, m.end())
+
+
+def _negated(text: str, start: int, gap: int = 1) -> bool:
+    """A cue said in the negative, with at most ``gap`` words between: "never on its own", "isn't alone",
+    "nor the only body"; with a gap of 3, "aren't owned by a single agency"."""
+    return bool(_negation_before(gap).search(text[max(0, start - 16 * gap) : start]))
 
 
 _NOT_LED_BY = re.compile(
@@ -341,7 +359,11 @@ _NOT_LED_BY = re.compile(
     r"(?:the\s+)?$",
     re.I,
 )
-_NEGATION_BEFORE = re.compile(r"(?:\bnot|n't|\bnever|\bnor|\bneither|\bno longer)\s+(?:\w+\s+)?$", re.I)
+
+
+@lru_cache(maxsize=4)
+def _negation_before(gap: int) -> re.Pattern:
+    return re.compile(rf"(?:\bnot|n't|\bnever|\bnor|\bneither|\bno longer)\s+(?:\w+\s+){{0,{gap}}}$", re.I)
 
 
 def _not_sole(text: str, mentions: list[_Mention]) -> set[int]:

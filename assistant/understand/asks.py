@@ -82,15 +82,19 @@ def polar(text: str) -> bool:
     )
 
 
-def detect(text: str, *, agencies: int, measures: int, sections: int, lead_cue: bool, masked: str = "") -> Asked:
+def detect(
+    text: str, *, agencies: int, measures: int, sections: int, lead_cue: bool, masked: str = "", bodies: bool = False
+) -> Asked:
     """What ``text`` asks for, given how many agencies, measures and sections it names (``masked``: the
-    text with the agencies' own names blanked out, so "the copyright office" is not an agency word)."""
+    text with the agencies' own names blanked out, so "the copyright office" is not an agency word;
+    ``bodies``: it asks how many bodies the measures name, so its sharing words ask for no partners)."""
     masked = masked or text
     plain = text.replace("MOST", "")  # MOST in capitals is the science ministry
     if cues.COMPARE.search(text) and measures >= 2:
         return Asked(Ask.COMPARE)
     if (
         agencies == 1
+        and not bodies
         and cues.PARTNER.search(masked)
         and (cues.WHO.search(masked) or _PARTNER_NOUN.search(masked) or _AGENCY_WORD.search(masked))
         and not (_WHICH_MEASURES.search(masked) and not cues.WHO.search(masked))  # "which measure does it share"

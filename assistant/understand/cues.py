@@ -119,24 +119,39 @@ CO = re.compile(
 INCLUSIVE_BEFORE = re.compile(r"\b(?:including|incl\.?|as well as|also|even)\b[^.?!;]{0,40}$", re.I)
 SOLE = re.compile(
     r"\b(?:alone|on (?:its|their) own(?!\s+(?:IPR?s?|intellectual|patents?|brands?|trademarks?|inventions?|"
-    r"innovations?|rights?|technolog\w*|products?|copyrights?|designs?)\b)|by (?:itself|themselves)|solely|single-?handedly|unassisted|"
+    r"innovations?|rights?|technolog\w*|products?|copyrights?|designs?)\b)|by (?:itself|themselves)|solely|"
+    r"single-?handedly|unassisted|"
     r"exclusively|all by itself|unaided|sole|singly|solo)\b|"
     r"\b(?:no\s+|without\s+(?:any\s+)?|with\s+no\s+)(?:other|another|partner|co-)\s*(?:\w+\s+)?(?:body|bodies|agency|agencies|"
     r"ministry|ministries|department|departments|partners?|organi[sz]ations?|help|one|co-?agenc\w*)\b|"
     r"\b(?:the )?only (?:\w+ )?(?:body|agency|ministry|department|one|organi[sz]ation|party)\b|\bnobody else\b"
-    r"|\bno one else\b|\bno-one else\b|\bnot shared\b|\bunshared\b|独立|单独|独自",
+    r"|\bno one else\b|\bno-one else\b|\b(?:not|n't) shared\b|\bunshared\b|独立|单独|独自",
     re.I,
 )
 # How many bodies a measure names, with no agency asked about: one ("just one responsible body", "a single
 # agency", and every sole cue), or more than one ("several agencies", "two or more bodies").
 _BODY_NOUN = r"(?:body|bodies|agency|agencies|ministry|ministries|department|departments|organi[sz]ations?|party|unit)"
-ONE_BODY = re.compile(rf"\b(?:just|only|exactly) one (?:\w+ )?{_BODY_NOUN}\b|\ba single (?:\w+ )?{_BODY_NOUN}\b", re.I)
+ONE_BODY = re.compile(
+    rf"\b(?:just|only|exactly) (?:the )?one (?:\w+ )?{_BODY_NOUN}\b|\ba (?:single|lone) (?:\w+ )?{_BODY_NOUN}\b"
+    rf"|\b(?:on|by|to|with|under|from) one (?:\w+ )?{_BODY_NOUN}\b"
+    r"|\bno (?:co-?\w+|partners?)\b",
+    re.I,
+)
 MANY_BODIES = re.compile(
-    rf"\b(?:more than one|several|multiple|two or more|a number of|a group of) (?:\w+ )?{_BODY_NOUN}\b", re.I
+    r"\b(?:(?:shared|split|divided|spread) (?:between|among|across|by) )?"
+    r"(?:more than one|several|multiple|two or more|a number of|a group of|a bunch of|lots of|different|various)"
+    rf" (?:\w+ )?{_BODY_NOUN}\b",
+    re.I,
+)
+# With no agency asked about, a co-agency or a partner body is a second body: "measures that have co-agencies"
+CO_BODIES = re.compile(
+    r"\bco-?(?:agenc\w*|leads?|responsible bodies|owners?)\b"
+    r"|\bpartner (?:organi[sz]ations?|agenc\w*|bodies|ministries)\b",
+    re.I,
 )
 # Shared with others: the body is not alone ("while sharing them with other agencies", "with others too")
 SHARED = re.compile(
-    r"\b(?:shar(?:e|es|ed|ing)|split(?:s|ting)?|together)\s+(?:\w+\s+){0,2}?with\s+(?:some\s+|the\s+)?"
+    r"\b(?:shar(?:e|es|ed|ing)|split(?:s|ting)?|together)\s+(?:\w+\s+){0,2}?with\s+(?:some\s+|the\s+|any\s+)?"
     r"(?:other|another|more)\s+(?:agenc\w*|bod(?:y|ies)|ministr\w*|departments?|partners?|organi[sz]ations?)\b"
     r"|\bhave other (?:agencies|bodies|ministries|departments) too\b",
     re.I,

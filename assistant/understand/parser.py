@@ -91,7 +91,8 @@ _CUE_WORDS = frozenset(
        "answer", "question", "instead", "rather", "supporting", "non", "secondary", "turn", "turns",
        "agencies", "alongside", "together", "paired", "fellow", "teams", "team", "collaborates", "co",
        "exist", "exists", "contain", "obligations", "obligation", "plate", "gotta", "things", "stuff", "leave",
-       "please", "anything", "naming", "otherwise", "takes", "take", "took", "plays", "isn't", "aren't", "don't",
+       "please", "anything", "naming", "otherwise", "takes", "take", "took", "plays", "holds", "holding",
+       "isn't", "aren't", "don't",
        "doesn't", "delete", "cut", "anywhere", "responsibility", "share", "two", "three", "four",
        "five", "six", "opening", "closing", "first", "last", "each", "both", "either", "but", "i'm", "i'd",
        "i've", "we're", "whether", "if", "hand", "hands", "say", "involved", "named", "lead", "touch", "touches",
@@ -191,15 +192,15 @@ class QueryParser:
         q.trace += found.trace
         q.successors = found.successors
         q.unknown_bodies = found.unknown
-        section_constraints, section_spans = self.sections.extract(text, spans)
-        spans += section_spans
+        counted = bodies(text, found.constraints)  # "measures with a single agency", "several bodies"
+        body_spans = [counted[1]] if counted else []
+        # a body count's negation is its own ("... section VI aren't owned by a single agency")
+        section_constraints, section_spans = self.sections.extract(_blank(text, body_spans), spans + body_spans)
+        spans += section_spans + body_spans
         constraints: list[Constraint] = []
         if nums.measures:
             constraints.append(Constraint(Kind.MEASURES, tuple(nums.measures), text="numbers", how="number"))
-        constraints += found.constraints + section_constraints
-        if counted := bodies(text, found.constraints):  # "measures with a single agency", "several bodies"
-            constraints.append(counted[0])
-            spans.append(counted[1])
+        constraints += found.constraints + section_constraints + ([counted[0]] if counted else [])
         if not self._positions(text, nums, constraints, section_constraints, section_spans, state.empty):
             self._position(nums, constraints)
 
@@ -228,7 +229,8 @@ class QueryParser:
             measures=len(self._measures_of(constraints)),
             sections=len(section_constraints),
             lead_cue=lead_cue,
-            masked=_blank(text, found.spans),
+            masked=_blank(text, found.spans + body_spans),
+            bodies=bool(counted),
         )
         q.ask, q.rank, q.among_ministries = got.ask, got.rank, got.among_ministries
         q.polar = got.ask == Ask.YES_NO or asks.polar(text)

@@ -44,6 +44,7 @@ _BARE_ROMAN = re.compile(
     r"(?P<a>II|III|IV|V|VI|VII|VIII)\b(?![-/'])"
     r"|(?<![\w./'-])(?P<b>II|III|IV|V|VI|VII|VIII)(?=\s+(?:measures?|items?|tasks?|ones|stuff)\b)"
 )
+_DETERMINER = re.compile(r"\b(?:the|that|this|which|a|one|any|whichever|what)\s*$", re.I)
 _PRONOUN_I = re.compile(
     r"\s+(?:meant|mean|want|wanted|need|needed|asked|was|am|had|said|think|thought|chose|picked|typed|gave|did|"
     r"have|would|will|should|could|can|do|care|like)\b"
@@ -129,8 +130,8 @@ class SectionFinder:
     def by_number(self, text: str) -> list[SectionHit]:
         hits = []
         for m in _BY_NUMBER.finditer(text):
-            if m.group("n") == "I" and _PRONOUN_I.match(text[m.end() :]):
-                continue  # "the section I meant": the pronoun, not section I
+            if m.group("n") == "I" and _PRONOUN_I.match(text[m.end() :]) and _DETERMINER.search(text[: m.start()]):
+                continue  # "the section I meant": the pronoun, not section I ("in Section I have": section I)
             if m.group("z") or m.group("z2"):
                 tokens = [str(_ZH.index(m.group("z") or m.group("z2")) + 1)]
             elif m.group("o"):
