@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +74,13 @@ class Mention:
 _SEPARATORS = re.compile(r"^(?:[\s,;]|and\b|the\b|The\b)+|(?:[\s,;]|and\b|the\b)+$")
 
 
+def _initialism(name: str) -> str:
+    """``"Ministry of Human Resources and Social Security" -> "HRSS"`` (the head word and function words
+    left out)."""
+    content = [w for w in re.findall(r"[A-Za-z]+", name) if w.lower() not in ("of", "and", "for", "the", "s")]
+    return "".join(w[0] for w in content[1:]).upper()
+
+
 def _norm(text: str) -> str:
     """Case-fold, unify dashes and quotes, collapse spaces: "State—owned" ~ "State-owned"."""
     text = re.sub(r"[—–‐-]", "-", text).replace("’", "'").replace("‘", "'")
@@ -113,6 +121,13 @@ class Registry:
                     self._case_sensitive[ab] = a.name
                 else:
                     table.setdefault(_norm(ab), (a.name, "alias"))
+        # The initials of a name's words after its head, in capitals, as staff shorten it: "HRSS" for the
+        # Ministry of Human Resources and Social Security. Only four letters or more, naming no other body.
+        derived = Counter(_initialism(a.name) for a in agencies)
+        for a in agencies:
+            short = _initialism(a.name)
+            if len(short) >= 4 and derived[short] == 1 and _norm(short) not in table:
+                self._case_sensitive.setdefault(short, a.name)
         self._table = table
         self._pattern = _alternation(table)
         self._names_pattern = _alternation({_norm(a.name) for a in agencies})

@@ -794,3 +794,14 @@ def test_body_counts_in_the_negative_and_by_co_agencies(retriever, plan):
     assert r.query.ask == "count" and r.numbers == many
     r = retriever.retrieve("count the measures in Section I have a single agency")  # "Section I have": a numeral
     assert r.numbers == [n for n in _in(plan, "I") if n in one]
+
+
+def test_a_name_shortened_to_its_initials_after_the_head_is_that_body(retriever, plan):
+    r = retriever.retrieve("what does HRSS lead?")
+    assert r.query.agency_names == [MOHRSS] and r.numbers == agency_set(plan, MOHRSS, lead=True)
+    assert not retriever.retrieve("anything on hrss?").query.agency_names  # in capitals only
+
+
+def test_a_description_inside_what_the_question_is_about_is_topic(retriever):
+    r = retriever.retrieve("the GAD item about building up a team of defence patent examiners?")
+    assert r.query.agency_names == ["General Armament Department"] and 9 in r.numbers

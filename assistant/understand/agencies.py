@@ -253,7 +253,10 @@ _ASIDE = re.compile(
     re.I,
 )
 _PASSIVE_AFTER = re.compile(r"^\W*(?:\w+\s+){0,2}?(?:be|been|being|get|gets|got)\s+\w+(?:ed|en|t)\b", re.I)
-_ABOUT_BEFORE = re.compile(r"(?<!what )(?<!how )\b(?:about|concerning|regarding)\s+(?:the\s+|how\s+)?$", re.I)
+# "about the ...", "about beefing up the ...": what the question is about, up to three words on
+_ABOUT_BEFORE = re.compile(
+    r"(?<!what )(?<!how )\b(?:about|concerning|regarding)\s+(?:(?!what\b|which\b|who\b|whose\b)\w+\s+){0,3}$", re.I
+)
 _PERSONS = {"judges", "people", "officials", "inspectors", "folks", "guys", "cops", "diplomats", "officers", "staff"}
 _DUTY = re.compile(
     r"\b(?:do|does|doing|must|should|lead|leads|handle|handles|responsible|task|tasks|job|jobs|duty|duties|role|"
