@@ -805,3 +805,16 @@ def test_a_name_shortened_to_its_initials_after_the_head_is_that_body(retriever,
 def test_a_description_inside_what_the_question_is_about_is_topic(retriever):
     r = retriever.retrieve("the GAD item about building up a team of defence patent examiners?")
     assert r.query.agency_names == ["General Armament Department"] and 9 in r.numbers
+
+
+def test_adding_to_the_previous_answer_is_a_union(retriever, plan):
+    ii, iii = _in(plan, "II"), _in(plan, "III")
+    history = [
+        {"role": "user", "content": "How many measures does section II hold?"},
+        {"role": "assistant", "content": f"{len(ii)} measures", "citations": ii},
+    ]
+    r = retriever.retrieve("and with section III added to those, how many altogether?", history)
+    assert r.query.ask == "count" and r.numbers == sorted(ii + iii) and r.query.edit == "union with previous"
+    lead = agency_set(plan, "State Intellectual Property Office", lead=True)
+    r = retriever.retrieve("those plus the ones SIPO leads", history)
+    assert r.numbers == sorted(set(ii) | set(lead))

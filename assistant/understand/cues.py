@@ -226,6 +226,13 @@ PARTITIVE = re.compile(
     r"\bthose ones\b|\b(?:just|only) (?:the )?(?:ones|those|these)\b|其中|这些中|上述",
     re.I,
 )
+# Adding to the previous answer: "plus part VIII on top of those", "those plus SIPO's", "together with part II"
+UNION = re.compile(
+    r"\b(?:add|adding|added|plus|combined with|together with|along with|on top of|in addition to)\b"
+    r"[^?.!;]{0,60}?\b(?:that|those|these|them|it|the (?:last|previous) (?:answer|list|ones?))\b"
+    r"|\b(?:that|those|these|them|it)\s+(?:plus|combined with|together with|along with)\b",
+    re.I,
+)
 PRONOUN = re.compile(r"\b(?:it|its|this|that|this one|that one|this measure|that measure|it's)\b|它|该措施|这项", re.I)
 CONTINUATION = re.compile(
     r"^\W*(?:and|also|what about|how about|what if|same for|same question for|what of|plus|now|then|"

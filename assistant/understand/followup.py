@@ -46,7 +46,7 @@ def needs_history(q: Query, nums: Numbers) -> bool:
     text = q.text
     if nums.ordinals and not q.measures and nums.position is None:
         return True
-    if cues.SAME_SECTION.search(text) or cues.NEXT_SECTION.search(text):
+    if cues.SAME_SECTION.search(text) or cues.NEXT_SECTION.search(text) or cues.UNION.search(text):
         return True
     if cues.SET_ANAPHOR.search(text) and not q.measures:
         return bool(cues.PARTITIVE.search(text) or cues.FILTER.search(text)) or not _own_subject(q)
@@ -135,6 +135,18 @@ def edit(q: Query, prev: Query, state: State, nums: Numbers, plan: Plan, recall=
                 own = [c for c in own if c.kind != Kind.SECTION] + [
                     Constraint(Kind.SECTION, numerals[i], text=step.group(0), how="history")
                 ]
+
+    # "those plus part VIII": the previous answer's measures and the new constraints' (a union)
+    records = [c for c in own if c.kind in (Kind.SECTION, Kind.AGENCY, Kind.MEASURES) and c.include]
+    if cues.UNION.search(text) and cited and records:
+        from assistant.evaluate import evaluate  # the evaluator's own set algebra for the added part
+
+        added = evaluate(Query(text="", constraints=records), plan, None).numbers
+        union = tuple(sorted(set(cited) | set(added)))
+        q.constraints = [Constraint(Kind.MEASURES, union, text="the previous answer and " + text, how="history")]
+        q.edit = "union with previous"
+        q.trace.append(f"union: previous {len(cited)} + {len(added)} added = {len(union)}")
+        return q
 
     # ordinals pick from the previous citations: "the second one", "the last of those"
     if nums.ordinals and not q.measures and nums.position is None and cited:
