@@ -79,6 +79,10 @@ def evaluate(q: Query, plan: Plan, scorer: TopicScorer | None) -> Evaluation:
         out.before_topic = order
         others = [c for c in q.constraints if c.kind != Kind.TOPIC]
         if record_includes and all(c.kind == Kind.PREVIOUS for c in record_includes):
+            if q.language == "zh" and not scorer.translate(str(topic.value)).strip():
+                out.numbers = order  # a Chinese remainder with no glossary term names no topic of these
+                out.steps.append(f"topic “{topic.value}”: no plan term in the glossary; the set is kept")
+                return out
             res = scorer.within_previous(text, topic_terms, chosen)
         elif others:  # narrow what the records left (an exclusion alone also leaves a set)
             strict = q.ask == Ask.YES_NO and "preposition" in topic.how  # "does X do anything on Y?": Y is the question

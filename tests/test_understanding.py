@@ -818,3 +818,23 @@ def test_adding_to_the_previous_answer_is_a_union(retriever, plan):
     lead = agency_set(plan, "State Intellectual Property Office", lead=True)
     r = retriever.retrieve("those plus the ones SIPO leads", history)
     assert r.numbers == sorted(set(ii) | set(lead))
+
+
+def test_chinese_lead_ranks_which_items_and_filters_of_the_previous_answer(retriever, plan):
+    r = retriever.retrieve("哪个部门牵头的措施数量最多？")
+    assert r.query.rank == "most_led"
+    sipo = "State Intellectual Property Office"
+    ii = [n for n in agency_set(plan, sipo) if plan.measure(n).section == "II"]
+    history = [
+        {"role": "user", "content": "国知局在第二部分有哪些措施？"},
+        {"role": "assistant", "content": " ".join(f"[{n}]" for n in ii), "citations": ii},
+    ]
+    r = retriever.retrieve("这里面由它牵头的是哪几条？", history)
+    assert r.query.ask != "count" and r.numbers == [n for n in ii if plan.measure(n).lead_agency == sipo]
+    ndrc = agency_set(plan, "National Development and Reform Commission")
+    history = [
+        {"role": "user", "content": "发改委涉及哪些措施？"},
+        {"role": "assistant", "content": " ".join(f"[{n}]" for n in ndrc), "citations": ndrc},
+    ]
+    r = retriever.retrieve("除去第七部分以后，还剩几条？", history)
+    assert r.numbers == [n for n in ndrc if plan.measure(n).section != "VII"]

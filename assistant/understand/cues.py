@@ -29,7 +29,7 @@ EXCLUDE_BEFORE = re.compile(
     r"does not (?:involve|include|name)|no (?:involvement|role|part|say|hand) (?:of|for|by|from|on the part of)|"
     r"not involve|"
     r"isn't in|aren't in|are not in|is not in|that aren't|that are not)|"
-    r"(?:未|不含|除了?|不包括|不涉及|没有涉及|不属于|以外|之外))\W*"
+    r"(?:未|不含|除了?|除去|排除|去掉|不算|不包括|不涉及|没有涉及|不属于|以外|之外))\W*"
     r"(?:(?:the|those|ones|one|any|in|of|from|under|within|by|for|a|an|all|anything|everything|whatever|whichever|"
     r"measures|items|that|"
     r"stuff|things|bits|work|tasks|"
@@ -164,7 +164,10 @@ EVERY_ROLE = re.compile(
 )
 
 # ---------------------------------------------------------------- asks
-COUNT = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow much\b|\btally\b|\btotal\b|多少|几项|几个|几条", re.I)
+# "几条" is "how many", "哪几条" is "which ones"
+COUNT = re.compile(
+    r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow much\b|\btally\b|\btotal\b|多少|(?<!哪)几项|(?<!哪)几个|(?<!哪)几条", re.I
+)
 MOST = re.compile(
     r"\b(?:most|busiest|longest|largest|biggest|heaviest|greatest)\b"
     r"|\b(?:highest|greatest) (?:number|count|share)\b|最多"
@@ -223,7 +226,7 @@ SET_ANAPHOR = re.compile(
 )
 PARTITIVE = re.compile(
     r"\b(?:of|among|from|in) (?:those|these|them|the above|that list|this list|the list|that set|this set)\b|"
-    r"\bthose ones\b|\b(?:just|only) (?:the )?(?:ones|those|these)\b|其中|这些中|上述",
+    r"\bthose ones\b|\b(?:just|only) (?:the )?(?:ones|those|these)\b|其中|这些中|上述|这里面|这当中|这几条",
     re.I,
 )
 # Adding to the previous answer: "plus part VIII on top of those", "those plus SIPO's", "together with part II"
@@ -257,7 +260,7 @@ TOPIC_PREP = r"(?:on|about|regarding|concerning|re|with|in|into|against|for|over
 # A follow-up that filters the previous answer: "drop the ones in section V", "keep only ...".
 FILTER = re.compile(
     r"\b(?:keep|drop|remove|exclude|excluding|filter|narrow|restrict|leave out|take out|strip out|only|just|limit)\b"
-    r"|筛选|只要|去掉",
+    r"|筛选|只要|去掉|除了|除去|排除|不算",
     re.I,
 )
 # The section after or before the previous answer's: "what about the next part?"

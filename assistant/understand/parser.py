@@ -220,8 +220,10 @@ class QueryParser:
         q.year = years[0] if years else None
         q.year_of_plan = bool(q.year and of_plan)
 
-        lead_cue = any(c.role == "lead" for c in found.constraints) or bool(
-            set(words(text.replace("MOST", ""))) & cues.LEAD_WORDS
+        lead_cue = (
+            any(c.role == "lead" for c in found.constraints)
+            or bool(set(words(text.replace("MOST", ""))) & cues.LEAD_WORDS)
+            or any(z in text for z in cues.LEAD_ZH[:2])  # "牵头", "主导" ("负责" is any role)
         )
         got = asks.detect(
             text,
