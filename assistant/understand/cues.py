@@ -166,7 +166,8 @@ EVERY_ROLE = re.compile(
 # ---------------------------------------------------------------- asks
 # "几条" is "how many", "哪几条" is "which ones"
 COUNT = re.compile(
-    r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow much\b|\btally\b|\btotal\b|多少|(?<!哪)几项|(?<!哪)几个|(?<!哪)几条", re.I
+    r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow much\b|\btally\b|\btotal\b|多少|(?<!哪)几项|(?<!哪)几个|(?<!哪)几条",
+    re.I,
 )
 MOST = re.compile(
     r"\b(?:most|busiest|longest|largest|biggest|heaviest|greatest)\b"
