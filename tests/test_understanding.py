@@ -838,3 +838,14 @@ def test_chinese_lead_ranks_which_items_and_filters_of_the_previous_answer(retri
     ]
     r = retriever.retrieve("除去第七部分以后，还剩几条？", history)
     assert r.numbers == [n for n in ndrc if plan.measure(n).section != "VII"]
+
+
+def test_chinese_positions_in_the_plan_in_a_section_and_of_the_previous_answer(retriever, plan):
+    assert retriever.retrieve("整个计划的最后一条措施由谁牵头？").numbers == [len(plan.measures)]
+    assert retriever.retrieve("第四部分的第一条是哪条？").numbers == _in(plan, "IV")[:1]
+    ndrc = agency_set(plan, "National Development and Reform Commission")
+    history = [
+        {"role": "user", "content": "发改委涉及哪些措施？"},
+        {"role": "assistant", "content": " ".join(f"[{n}]" for n in ndrc), "citations": ndrc},
+    ]
+    assert retriever.retrieve("其中第二条讲什么？", history).numbers == ndrc[1:2]

@@ -243,6 +243,8 @@ def positions(text: str) -> list[tuple[int, int, int, int]]:
         count = after.group("count") if after.lastgroup == "count" or after.group("count") else None
         n = int(count) if count and count.isdigit() else _COUNT_WORDS.get((count or "").lower(), 1)
         out.append((m.start(), m.end() + after.end(), ORDINAL_WORDS[m.group(1).lower()], n))
+    for m in _ZH_ORD.finditer(text):  # "最后一条措施", "第三部分的第一条": the parser decides the scope
+        out.append((m.start(), m.end(), _ZH.index(m.group(1)) + 1 if m.group(1) else -1, 1))
     return out
 
 
