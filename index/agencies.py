@@ -74,6 +74,19 @@ class Mention:
 _SEPARATORS = re.compile(r"^(?:[\s,;]|and\b|the\b|The\b)+|(?:[\s,;]|and\b|the\b)+$")
 
 
+# What a body does, right after its name: "Justice leads", "Commerce takes part", "Health never leads"
+_ROLE_VERB_AFTER = (
+    r"(?=\s+(?:is|isn't|was|leads?|heads?|takes?|does|doesn't|has|appears?|co-?leads?|shares?|supports?|helps?|"
+    r"only|also|alone|never|plays?)\b)"
+)
+
+
+def _ministry_word(name: str) -> str:
+    """``"Ministry of Finance" -> "Finance"``; "" for other names."""
+    m = re.fullmatch(r"Ministry of ([A-Z][a-z]+)", name)
+    return m.group(1) if m else ""
+
+
 def _initialism(name: str) -> str:
     """``"Ministry of Human Resources and Social Security" -> "HRSS"`` (the head word and function words
     left out)."""
@@ -134,6 +147,15 @@ class Registry:
         self._cs_pattern = (
             re.compile(r"\b(" + "|".join(map(re.escape, self._case_sensitive)) + r")\b")
             if self._case_sensitive
+            else None
+        )
+        # A ministry by its one distinctive word, capitalised, as the subject of a role: "where Commerce
+        # helps", "Justice leads". Only "Ministry of <Word>" names whose word names no other body.
+        heads = Counter(w for a in agencies if (w := _ministry_word(a.name)))
+        self._bare = {w: a.name for a in agencies if (w := _ministry_word(a.name)) and heads[w] == 1}
+        self._bare_pattern = (
+            re.compile(r"\b(" + "|".join(map(re.escape, self._bare)) + r")\b" + _ROLE_VERB_AFTER)
+            if self._bare
             else None
         )
         self._chinese = sorted(((c, a.name) for a in agencies for c in a.chinese), key=lambda x: -len(x[0]))
@@ -251,6 +273,11 @@ class Registry:
             for m in self._cs_pattern.finditer(question):
                 if not any(a <= m.start() < b for a, b in taken):
                     found.append(Mention(self._case_sensitive[m.group(1)], m.group(1), m.start(), "alias"))
+                    taken.append(m.span(1))
+        if self._bare_pattern:
+            for m in self._bare_pattern.finditer(question):
+                if not any(a <= m.start() < b for a, b in taken):
+                    found.append(Mention(self._bare[m.group(1)], m.group(1), m.start(), "alias"))
         for zh, canonical in self._chinese:
             i = question.find(zh)
             if i >= 0 and not any(f.agency == canonical for f in found):

@@ -849,3 +849,11 @@ def test_chinese_positions_in_the_plan_in_a_section_and_of_the_previous_answer(r
         {"role": "assistant", "content": " ".join(f"[{n}]" for n in ndrc), "citations": ndrc},
     ]
     assert retriever.retrieve("其中第二条讲什么？", history).numbers == ndrc[1:2]
+
+
+def test_a_ministry_by_its_one_word_as_the_subject_of_a_role(retriever, plan):
+    mof = "Ministry of Finance"
+    r = retriever.retrieve("in section II, where is Finance only a co-agency?")
+    co = [n for n in agency_set(plan, mof) if plan.measure(n).lead_agency != mof and plan.measure(n).section == "II"]
+    assert r.query.agency_names == [mof] and r.numbers == co
+    assert not retriever.retrieve("which measures cover IP finance?").query.agency_names  # lower case: a topic
