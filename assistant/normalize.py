@@ -44,6 +44,12 @@ _SHORTHAND = {
     "w/": "with",
     "w/o": "without",
     "incl": "including",
+    "reg": "regulation",
+    "regs": "regulations",
+    "reqs": "requirements",
+    "govts": "governments",
+    "orgs": "organizations",
+    "org": "organization",
 }
 _SHORTHAND_KEYS = "|".join(re.escape(k) for k in sorted(_SHORTHAND, key=len, reverse=True))
 # a possessive is still the word ("the copyright admin's tasks")

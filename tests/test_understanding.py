@@ -320,6 +320,8 @@ def test_written_shorthand_is_spelled_out_before_parsing(retriever):
         "the forestry and grassland administration, government information"
     )
     assert spell_out("R&D and AT&T stay") == "R&D and AT&T stay"
+    assert spell_out("which regs does the LAO revise?") == "which regulations does the LAO revise?"
+    assert retriever.retrieve("the measure revising the patent commissioning regs").numbers == [82]
     q = retriever.retrieve("measures of the natl forestry & grassland admin").query
     assert [c.value for c in q.of(Kind.AGENCY)] == ["State Forestry Administration"]
 
