@@ -343,18 +343,18 @@ def bodies(text: str, constraints: list[Constraint]) -> tuple[Constraint, tuple[
 def _counted(text: str, m: re.Match, one: bool) -> tuple[Constraint, tuple[int, int]]:
     """The body-count constraint of cue ``m`` ("one body" or "more than one"), flipped when it is said in
     the negative ("aren't owned by a single agency"); its span takes in the negation."""
-    negation = _negation_before(2).search(text[max(0, m.start() - 48) : m.start()])
+    window = max(0, m.start() - 48)
+    negation = _negation_before(2).search(text[window : m.start()])
     if m.group(0).lower().startswith("no "):  # "with no partners" is itself the negation
         negation = None
-    start = m.start() - (len(text[max(0, m.start() - 48) : m.start()]) - negation.start()) if negation else m.start()
+    start = window + negation.start() if negation else m.start()
     include = one != bool(negation)
     return Constraint(Kind.BODIES, "1", include=include, text=text[start : m.end()], how="cue"), (start, m.end())
 
 
-def _negated(text: str, start: int, gap: int = 1) -> bool:
-    """A cue said in the negative, with at most ``gap`` words between: "never on its own", "isn't alone",
-    "nor the only body"; with a gap of 3, "aren't owned by a single agency"."""
-    return bool(_negation_before(gap).search(text[max(0, start - 16 * gap) : start]))
+def _negated(text: str, start: int) -> bool:
+    """A sole-role cue said in the negative: "never on its own", "isn't alone", "nor the only body"."""
+    return bool(_negation_before(1).search(text[max(0, start - 16) : start]))
 
 
 _NOT_LED_BY = re.compile(
@@ -366,6 +366,7 @@ _NOT_LED_BY = re.compile(
 
 @lru_cache(maxsize=4)
 def _negation_before(gap: int) -> re.Pattern:
+    """A negation ending a text, up to ``gap`` words before its end: "not", "aren't owned by"."""
     return re.compile(rf"(?:\bnot|n't|\bnever|\bnor|\bneither|\bno longer)\s+(?:\w+\s+){{0,{gap}}}$", re.I)
 
 

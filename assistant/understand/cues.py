@@ -128,8 +128,8 @@ SOLE = re.compile(
     r"|\bno one else\b|\bno-one else\b|\b(?:not|n't) shared\b|\bunshared\b|独立|单独|独自",
     re.I,
 )
-# How many bodies a measure names, with no agency asked about: one ("just one responsible body", "a single
-# agency", and every sole cue), or more than one ("several agencies", "two or more bodies").
+# How many bodies a measure names: one ("just one responsible body", "a single agency"; with no agency asked
+# about, every sole cue too), or more than one ("several agencies", "two or more bodies").
 _BODY_NOUN = r"(?:body|bodies|agency|agencies|ministry|ministries|department|departments|organi[sz]ations?|party|unit)"
 ONE_BODY = re.compile(
     rf"\b(?:just|only|exactly) (?:the )?one (?:\w+ )?{_BODY_NOUN}\b|\ba (?:single|lone) (?:\w+ )?{_BODY_NOUN}\b"

@@ -53,11 +53,11 @@ _PLAN_YEAR = re.compile(
 )
 # A section joined to the position after it: "part 1's closing item", "part VI: the first"
 _POSSESSIVE = re.compile(r"\s*(?:'s|’s|:|,)?\s*(?:the\s+)?(?:very\s+)?")
-# Years that date something inside this plan: a period in brackets "(2011-2015)"
 # A name right after a year (or a span of years): "in 2011 Strike of the Sword", "2010–2011 Strike ..."
 _DATED_NAME = re.compile(
     r"(?:\s*[-–/]\s*\d{2,4})?\s+([A-Z][\w'-]*(?:(?:\s+(?:of|and|for|on|the|in|to))*\s+[A-Z][\w'-]*)+)"
 )
+# Years that date something inside this plan: a period in brackets "(2011-2015)"
 _YEAR_SPAN = re.compile(r"\(\s*(?:19|20)\d\d\s*(?:-|–|—|to|through)\s*(?:19|20)?\d\d\s*\)")
 # Words that only steer the question (asks, roles, references): never a topic.
 _CUE_WORDS = frozenset(
