@@ -106,6 +106,7 @@ ZH = {
     "scope_not_section": "不在第{section}部分",
     "scope_measures": "在第 {numbers} 项措施中",
     "scope_previous": "在上一个回答中",
+    "scope_union": "上一个回答与新增的合计",
     "scope_one_body": "只有一个责任单位的",
     "scope_many_bodies": "有多个责任单位的",
     "scope_topic": "关于“{topic}”",

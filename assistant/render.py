@@ -47,6 +47,8 @@ class Renderer:
             secs = c.any_of or (str(c.value),)
             where = " or ".join(self._section(s) for s in secs)
             return f"in {where}" if c.include else f"outside {where}"
+        if c.kind == Kind.MEASURES and c.how == "union":
+            return "in the previous answer together with the ones added"
         if c.kind == Kind.MEASURES:
             nums = ", ".join(map(str, c.value))  # type: ignore[arg-type]
             return f"among measures {nums}" if c.include else f"other than measures {nums}"

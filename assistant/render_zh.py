@@ -45,6 +45,8 @@ class ChineseRenderer(Renderer):
         if c.kind == Kind.SECTION:
             secs = "或".join(c.any_of or (str(c.value),))
             return ZH["scope_section" if c.include else "scope_not_section"].format(section=secs)
+        if c.kind == Kind.MEASURES and c.how == "union":
+            return ZH["scope_union"]
         if c.kind == Kind.MEASURES:
             return ZH["scope_measures"].format(numbers="、".join(map(str, c.value)))  # type: ignore[arg-type]
         if c.kind == Kind.PREVIOUS:

@@ -859,3 +859,18 @@ def test_a_ministry_by_its_one_word_as_the_subject_of_a_role(retriever, plan):
     co = [n for n in agency_set(plan, mof) if plan.measure(n).lead_agency != mof and plan.measure(n).section == "II"]
     assert r.query.agency_names == [mof] and r.numbers == co
     assert not retriever.retrieve("which measures cover IP finance?").query.agency_names  # lower case: a topic
+
+
+def test_body_counts_in_chinese_and_a_union_said_in_words(retriever, plan):
+    one = [m.number for m in plan.measures if len(m.agencies) == 1]
+    r = retriever.retrieve("第三部分里只有一个责任单位的措施有哪些？")
+    assert r.numbers == [n for n in _in(plan, "III") if n in one]
+    assert retriever.retrieve("哪些措施由多个部门共同负责？").numbers == [n for n in range(1, 91) if n not in one]
+    ii = _in(plan, "II")
+    history = [
+        {"role": "user", "content": "How many measures does section II hold?"},
+        {"role": "assistant", "content": f"{len(ii)} measures", "citations": ii},
+    ]
+    answer = Assistant(retriever, FakeLLM()).ask("and with section III added to those, how many altogether?", history)
+    first = answer.text.split("\n")[0]
+    assert "previous answer" in first and ", ".join(map(str, ii)) not in first  # no list of 16 numbers

@@ -134,13 +134,14 @@ _BODY_NOUN = r"(?:body|bodies|agency|agencies|ministry|ministries|department|dep
 ONE_BODY = re.compile(
     rf"\b(?:just|only|exactly) (?:the )?one (?:\w+ )?{_BODY_NOUN}\b|\ba (?:single|lone) (?:\w+ )?{_BODY_NOUN}\b"
     rf"|\b(?:on|by|to|with|under|from) one (?:\w+ )?{_BODY_NOUN}\b"
-    r"|\bno (?:co-?\w+|partners?)\b",
+    r"|\bno (?:co-?\w+|partners?)\b"
+    r"|(?:只有|仅有|只由|仅由)(?:一个|一家|单一)(?:责任)?(?:单位|部门|机构)|单一(?:责任)?(?:单位|部门)",
     re.I,
 )
 MANY_BODIES = re.compile(
     r"\b(?:(?:shared|split|divided|spread) (?:between|among|across|by) )?"
     r"(?:more than one|several|multiple|two or more|a number of|a group of|a bunch of|lots of|different|various)"
-    rf" (?:\w+ )?{_BODY_NOUN}\b",
+    rf" (?:\w+ )?{_BODY_NOUN}\b|(?:多个|多家|两个以上|几个)(?:责任)?(?:单位|部门|机构)",
     re.I,
 )
 # With no agency asked about, a co-agency or a partner body is a second body: "measures that have co-agencies"

@@ -143,7 +143,7 @@ def edit(q: Query, prev: Query, state: State, nums: Numbers, plan: Plan, recall=
 
         added = evaluate(Query(text="", constraints=records), plan, None).numbers
         union = tuple(sorted(set(cited) | set(added)))
-        q.constraints = [Constraint(Kind.MEASURES, union, text="the previous answer and " + text, how="history")]
+        q.constraints = [Constraint(Kind.MEASURES, union, text=text, how="union")]
         q.edit = "union with previous"
         q.trace.append(f"union: previous {len(cited)} + {len(added)} added = {len(union)}")
         return q
