@@ -21,6 +21,7 @@ import re
 from dataclasses import replace
 
 from assistant.conversation import State
+from assistant.evaluate import evaluate  # the evaluator's own set algebra, for what a union adds
 from assistant.text import words
 from assistant.understand import cues
 from assistant.understand.asks import asked_sentence
@@ -139,8 +140,6 @@ def edit(q: Query, prev: Query, state: State, nums: Numbers, plan: Plan, recall=
     # "those plus part VIII": the previous answer's measures and the new constraints' (a union)
     records = [c for c in own if c.kind in (Kind.SECTION, Kind.AGENCY, Kind.MEASURES) and c.include]
     if cues.UNION.search(text) and cited and records:
-        from assistant.evaluate import evaluate  # the evaluator's own set algebra for the added part
-
         added = evaluate(Query(text="", constraints=records), plan, None).numbers
         union = tuple(sorted(set(cited) | set(added)))
         q.constraints = [Constraint(Kind.MEASURES, union, text=text, how="union")]
