@@ -96,7 +96,7 @@ def evaluate(q: Query, plan: Plan, scorer: TopicScorer | None) -> Evaluation:
         else:
             res = scorer.search(
                 text, str(topic.value), topic_terms, chosen, q.language, topic.text,
-                bool(cues.SET_QUESTION.search(q.text)),
+                bool(cues.SET_QUESTION.search(q.text)), items=not cues.ONE_ASKED.search(q.text),
             )  # fmt: skip
         out.topic = res
         order = [n for n in res.numbers if n in chosen]
@@ -104,6 +104,7 @@ def evaluate(q: Query, plan: Plan, scorer: TopicScorer | None) -> Evaluation:
             f"topic “{topic.value}” within {len(chosen)}: {len(order)} kept"
             + (f" ({res.reason})" if res.reason else "")
             + (f" (the measures that name {', '.join(f'“{n}”' for n in res.named)})" if res.named else "")
+            + (f" (each thing it lists adds its measures: {', '.join(f'“{i}”' for i in res.items)})" if res.items else "")
         )
     out.numbers = order
     return out

@@ -102,15 +102,16 @@ class Speller:
         self._vocab_set = frozenset(self.vocabulary)
         self._known = frozenset(known) | self._vocab_set | FUNCTION_WORDS
 
-    def correct(self, word: str) -> str:
-        """The closest vocabulary word for an unknown word of 5+ letters, else the word itself.
+    def correct(self, word: str, name: bool = False) -> str:
+        """The closest vocabulary word for an unknown word of 5+ letters, else the word itself. A
+        ``name`` (capitalised inside a sentence: a place, a brand) is corrected only at one edit.
 
         ``"trademrak" -> "trademark"``, ``"geografical" -> "geographical"``, ``"borrow" -> "borrow"``.
         """
         if len(word) < 5 or not word.isalpha() or word in self._known or self._inflected(word):
             return word
         # Damerau-Levenshtein: a swap of two letters ("knwon") is one edit, as a person makes it.
-        limit = 1 if len(word) < 8 else 2
+        limit = 1 if len(word) < 8 or name else 2
         found = process.extract(
             word, self.vocabulary, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=None
         )
@@ -134,7 +135,8 @@ class Speller:
 
         def repl(m: re.Match) -> str:
             w = m.group(0)
-            fixed = self.correct(w.lower())
+            inside = bool(re.search(r"\w[\s,;:'\"(]*$", text[: m.start()]))  # not a sentence's first word
+            fixed = self.correct(w.lower(), name=w[:1].isupper() and inside)
             if fixed != w.lower():
                 fixes[w] = fixed
                 return fixed

@@ -41,6 +41,18 @@ LITERAL_RATIO = 0.5
 # measures that name it, when there are at most NAMED_MAX of them.
 _NAME = re.compile(r"\b[A-Z][\w'’-]*(?:(?:\s+(?:of|and|for|on|the|in|to|over|from|with|&)){0,2}\s+[A-Z][\w'’-]*)+")
 NAMED_MAX = 3
+# A topic that lists several things ("folklore protection, new plant varieties and geographical indications")
+# is about each of them: each item adds the measures of its own cut-off that use its words in a row.
+_COORDINATOR = re.compile(r"\s*(?:[,;/]|\s&\s|\b(?:and|or|plus|incl|including|as well as|along with)\b\.?)\s*", re.I)
+# A piece's asking words, and all before them, are no part of what it names ("which measures concern ...")
+_ASKING = re.compile(r"^.*\b(?:what|which|how|who|where|when|why|anything|is there|are there)\b", re.I | re.S)
+# An item needs a specific word in at most this share of the measures ("rights" alone is in a fifth)
+ITEM_DF = 0.15
+# An item's words may have this many other words between them in the measure's text
+PHRASE_GAP = 1
+_ASIDE = re.compile(r"\(([^()]*)\)|\s[-–—]\s+([^()]*?)(?=$|\s[-–—]\s)|—([^()]*?)(?=$|—)")
+# What a piece is about follows its last "on"/"about" ("everything on technology transfer")
+_ABOUT = re.compile(r"^.*\b(?:on|about|regarding|concerning)\s+", re.I | re.S)
 
 
 @dataclass(frozen=True)
@@ -114,6 +126,7 @@ class TopicResult:
     evidence: list[dict] = field(default_factory=list)  # the top scores behind the decision (explain)
     reason: str = ""  # why nothing was kept
     named: list[str] = field(default_factory=list)  # names of the plan the question used, which decided the set
+    items: list[str] = field(default_factory=list)  # the things a listing topic named, each adding its measures
 
 
 def cut(scored: list[Scored], cal: Calibration) -> list[tuple[int, float]]:
@@ -277,8 +290,73 @@ class TopicScorer:
         return bool(self.specific(topic_terms)) and best_dense >= self.calibration.unknown_dense_floor
 
     def search(self, text: str, topic: str, topic_terms: list[str], within: set[int], language: str = "en",
-               original: str = "", set_question: bool = False) -> TopicResult:  # fmt: skip
-        """The measures of ``within`` about the topic, as the only thing asked (see module doc)."""
+               original: str = "", set_question: bool = False, items: bool = True) -> TopicResult:  # fmt: skip
+        """The measures of ``within`` about the topic, as the only thing asked (see module doc). A topic
+        that lists several things adds each item's measures (see :meth:`items`)."""
+        result = self._search(text, topic, topic_terms, within, language, original, set_question)
+        if not items or not result.numbers or language == "zh":
+            return result
+        parts = self.items(original or text, set(words(topic)))
+        if not parts:
+            return result
+        added: list[int] = []
+        for part in parts:  # an item's measures use its specific words: a short item is too vague in meaning alone
+            sub = self._search(part, part, terms(part), within, language, part, set_question)
+            added += [n for n in sub.numbers if n not in result.numbers and n not in added and self.phrase(n, part)]
+            result.scores.update({n: s for n, s in sub.scores.items() if n not in result.scores})
+        if added:
+            result.numbers += added
+            result.items = parts
+        return result
+
+    def phrase(self, number: int, item: str) -> bool:
+        """The measure's text uses the item's words in a row (function words aside, the plan's subject
+        words dropped): "genetic resources" in "... protection of genetic resources, traditional ..."."""
+        want = [t for t in terms(item) if t not in self.subject]
+        seq = self._sequences[number - 1]
+        same = lambda a, b: a == b or (len(a) >= 5 and len(b) >= 5 and (a.startswith(b) or b.startswith(a)))  # noqa: E731
+        for start, word in enumerate(seq):
+            if not (want and same(word, want[0])):
+                continue
+            at = start
+            for t in want[1:]:  # each next word within PHRASE_GAP words ("traditional medicine knowledge")
+                at = next((j for j in range(at + 1, min(at + 2 + PHRASE_GAP, len(seq))) if same(seq[j], t)), -1)
+                if at < 0:
+                    break
+            else:
+                return True
+        return False
+
+    @cached_property
+    def _sequences(self) -> list[list[str]]:
+        return [terms(m.text) for m in self.plan.measures]
+
+    def items(self, text: str, topic_words: set[str] | None = None) -> list[str]:
+        """The things a topic lists, each of two or more words with a specific plan word; nothing when it
+        lists nothing. "new plant varieties and geographical indications" -> both; an aside (in brackets,
+        or after a dash) lists its own things beside the sentence's. One word alone is too vague to add
+        measures of its own, and in an aside it names a kind of the sentence's head ("IP laws - patent,
+        trademark")."""
+        parts = [_ASIDE.sub(" ", text), *(a for pair in _ASIDE.findall(text) for a in pair if a)]
+        pieces = [p for part in parts for p in self._pieces(part, topic_words)]
+        if len(pieces) < 2:
+            return []
+        limit = ITEM_DF * len(self.plan.measures)
+        return [
+            p for p in pieces if len(terms(p)) > 1 and any(self.plan_terms[t] <= limit for t in self.specific(terms(p)))
+        ]
+
+    @staticmethod
+    def _pieces(text: str, topic_words: set[str] | None) -> list[str]:
+        """The coordinated pieces of a text, with only the topic's own words of each (not "list every
+        ... measure")."""
+        pieces = [_ABOUT.sub("", _ASKING.sub("", p)).strip() for p in _COORDINATOR.split(text)]
+        if topic_words is not None:
+            pieces = [" ".join(w for w in words(p) if w in topic_words) for p in pieces]
+        return [p for p in pieces if terms(p)]
+
+    def _search(self, text: str, topic: str, topic_terms: list[str], within: set[int], language: str = "en",
+                original: str = "", set_question: bool = False) -> TopicResult:  # fmt: skip
         zh = language == "zh"
         query = f"{self.translate(original)} {' '.join(words(original))}".strip() if zh else text
         parts = self.translations(original) if zh else []

@@ -11,6 +11,7 @@ import pytest
 from assistant.answer import Assistant
 from assistant.llm import FakeLLM
 from assistant.retrieve import Abstain, Retriever, Route
+from assistant.text import terms
 from assistant.understand.query import Kind
 from eval.run import load_floors
 from index.config import REPO_ROOT, Settings
@@ -141,6 +142,43 @@ def test_a_known_word_with_an_ending_is_no_misspelling():
     assert speller.correct("amending") == "amending"  # "amend" + -ing, not "attending" (two edits away)
     assert speller.correct("revising") == "revising"
     assert speller.correct("trademraks") == "trademark"  # a misspelt word with an ending is still corrected
+
+
+def test_a_name_inside_a_sentence_is_corrected_only_at_one_edit():
+    from assistant.text import Speller
+
+    speller = Speller(["ongoing", "trademark"])
+    assert speller.correct_text("teas such as Longjing") == ("teas such as Longjing", {})  # a place: two edits away
+    assert speller.correct_text("teas such as longjing")[0] == "teas such as ongoing"  # lower case: a typo
+    assert speller.correct_text("the Trademrak Office")[0] == "the trademark Office"  # one edit still corrects
+
+
+def test_a_listing_topic_is_the_union_of_its_items(retriever, plan):
+    """Each thing a topic lists adds the measures that use its words in a row (the items' own cut-offs)."""
+    topics = retriever.topics
+    within = {m.number for m in plan.measures}
+    listed = "new plant varieties, folklore and geographical indications"
+    assert topics.items(listed, set(listed.replace(",", "").split())) == [
+        "new plant varieties",
+        "geographical indications",
+    ]  # one word alone adds nothing of its own
+    assert topics.items("new plant varieties", {"new", "plant", "varieties"}) == []  # one thing: no list
+    for a, b in [("geographical indications", "new plant varieties"), ("genetic resources", "traditional knowledge")]:
+        both = set(retriever.retrieve(f"Which measures concern {a} and {b}?").numbers)
+        for item in (a, b):
+            alone = topics.search(item, item, terms(item), within, original=item).numbers
+            assert {n for n in alone if topics.phrase(n, item)} <= both, (a, b, item)
+        assert all(topics.phrase(n, a) or topics.phrase(n, b) or n in
+                   topics.search(f"{a} and {b}", f"{a} {b}", terms(f"{a} {b}"), within, items=False).numbers
+                   for n in both)  # fmt: skip
+    # One word in an aside names a kind of the head ("IP laws - patent, trademark"): no item of its own
+    laws = retriever.retrieve("which items revise the IP laws - patent, trademark and copyright?").numbers
+    assert laws and all(" Law" in plan.measures[n - 1].text for n in laws)
+    # One measure asked for: no list is widened
+    many = retriever.retrieve("Which measures concern genetic resources and new plant varieties?")
+    one = retriever.retrieve("Which measure concerns genetic resources and new plant varieties?")
+    assert any("each thing it lists" in s for s in many.steps)
+    assert not any("each thing it lists" in s for s in one.steps) and set(one.numbers) < set(many.numbers)
 
 
 def test_chinese_structure_words_compose(retriever, plan):

@@ -219,6 +219,8 @@ COMPARE = re.compile(
 )
 # Sets vs one: "which measures", "any tasks", "all items".
 SET_QUESTION = re.compile(r"\b(?:measures|items|tasks|ones|all|any|anything|everything|list)\b|哪些|有什么", re.I)
+# One thing asked for: "which measure is it", "the one measure that ...", "what item".
+ONE_ASKED = re.compile(r"\b(?:which|what|the)\s+(?:one\b|single\b|(?:measure|item|task)\b(?!s))", re.I)
 
 # ---------------------------------------------------------------- follow-ups
 SET_ANAPHOR = re.compile(
