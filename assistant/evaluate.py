@@ -104,7 +104,11 @@ def evaluate(q: Query, plan: Plan, scorer: TopicScorer | None) -> Evaluation:
             f"topic “{topic.value}” within {len(chosen)}: {len(order)} kept"
             + (f" ({res.reason})" if res.reason else "")
             + (f" (the measures that name {', '.join(f'“{n}”' for n in res.named)})" if res.named else "")
-            + (f" (each thing it lists adds its measures: {', '.join(f'“{i}”' for i in res.items)})" if res.items else "")
+            + (
+                f" (each thing it lists adds its measures: {', '.join(f'“{i}”' for i in res.items)})"
+                if res.items
+                else ""
+            )
         )
     out.numbers = order
     return out
