@@ -175,6 +175,8 @@ class TopicScorer:
         grouped: dict[tuple[int, int], list[str]] = {}
         self.clause_text: dict[tuple[int, int], str] = {}
         for number, clause, kind, text in clause_texts(plan, clause_expansions or {}):
+            if kind == "clause_informal":  # informal words count in meaning only: they are not the plan's words
+                continue
             grouped.setdefault((number, clause), []).append(text)
             if kind == "clause":
                 self.clause_text[(number, clause)] = text
@@ -578,7 +580,7 @@ class TopicScorer:
         paraphrase document in Chroma (read once; see :meth:`_dense`)."""
         import numpy as np
 
-        kinds = ["measure", "expansion", "clause", "clause_expansion"]
+        kinds = ["measure", "expansion", "clause", "clause_expansion", "clause_informal"]
         got = self.vectorstore.get(where={"kind": {"$in": kinds}}, include=["embeddings", "metadatas"])
         matrix = unit_rows(got["embeddings"])
         metas = got["metadatas"]

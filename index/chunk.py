@@ -79,14 +79,17 @@ def expansion_documents(plan: Plan, expansions: dict[int, dict]) -> list[Documen
 
 
 def load_clause_expansions(path: Path) -> dict[tuple[int, int], dict]:
-    """``data/clause_expansions.yaml``: (measure, clause) -> {"plain": [...], "keywords": [...]}; {} if absent."""
+    """``data/clause_expansions.yaml``: (measure, clause) -> {"plain": [...], "keywords": [...], "informal": [...]};
+    {} if absent."""
     if not Path(path).exists():
         return {}
     from index.schemas import ClauseExpansionFile, load_yaml
 
     data = load_yaml(path, ClauseExpansionFile)
     return {
-        (n, e.clause): {"plain": e.plain, "keywords": e.keywords} for n, rows in data.measures.items() for e in rows
+        (n, e.clause): {"plain": e.plain, "keywords": e.keywords, "informal": e.informal}
+        for n, rows in data.measures.items()
+        for e in rows
     }
 
 
@@ -105,6 +108,8 @@ def clause_texts(plan: Plan, clause_expansions: dict[tuple[int, int], dict]) -> 
             rows += [(m.number, c.index, "clause_expansion", t) for t in e.get("plain", []) if t.strip()]
             if e.get("keywords"):
                 rows.append((m.number, c.index, "clause_expansion", "; ".join(e["keywords"])))
+            if e.get("informal"):  # meaning only: no word of the plan's (see assistant/topic.py)
+                rows.append((m.number, c.index, "clause_informal", "; ".join(e["informal"])))
     return rows
 
 

@@ -66,11 +66,13 @@ class ExpansionFile(Strict):
 
 
 class ClauseEntry(Strict):
-    """Plain-language paraphrases and keywords for one clause of a measure (0-based ``clause``)."""
+    """Plain-language paraphrases and keywords for one clause of a measure (0-based ``clause``), and the
+    informal words (casual verbs, slang, everyday nouns) a member of the public would use for it."""
 
     clause: int
     plain: list[str] = []
     keywords: list[str] = []
+    informal: list[str] = []
 
 
 class ClauseExpansionFile(Strict):

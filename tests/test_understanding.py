@@ -153,6 +153,26 @@ def test_a_name_inside_a_sentence_is_corrected_only_at_one_edit():
     assert speller.correct_text("the Trademrak Office")[0] == "the trademark Office"  # one edit still corrects
 
 
+def test_informal_words_count_in_meaning_only(retriever, plan):
+    """The helpers' informal words per clause are embedded (dense evidence), but are not the plan's words:
+    they neither make a question's word known to the unknown-word guard nor score in BM25."""
+    from index.chunk import clause_texts, load_clause_expansions
+    from index.config import DEFAULT_CLAUSE_EXPANSIONS
+
+    expansions = load_clause_expansions(DEFAULT_CLAUSE_EXPANSIONS)
+    informal = [t for *_, kind, t in clause_texts(plan, expansions) if kind == "clause_informal"]
+    assert len(informal) == sum(bool(e.get("informal")) for e in expansions.values()) > 200
+    others = " ".join(t for *_, kind, t in clause_texts(plan, expansions) if kind != "clause_informal")
+    others += " ".join(f"{m.text} {m.section_title} {retriever.topics.expansion_text(m.number)}" for m in plan.measures)
+    only_informal = {t for text in informal for t in terms(text)} - set(terms(others))
+    assert only_informal and not only_informal & set(retriever.topics.plan_terms)
+    got = retriever.vectorstore.get(where={"kind": "clause_informal"}, include=[])
+    assert len(got["ids"]) == len(informal)
+    plain = ["measure", "expansion", "clause", "clause_expansion"]
+    without = retriever.vectorstore.get(where={"kind": {"$in": plain}}, include=[])
+    assert len(retriever.topics._vectors[1]) == len(without["ids"]) + len(informal)  # dense evidence has them
+
+
 def test_a_listing_topic_is_the_union_of_its_items(retriever, plan):
     """Each thing a topic lists adds the measures that use its words in a row (the items' own cut-offs)."""
     topics = retriever.topics
