@@ -55,6 +55,12 @@ _ASIDE = re.compile(r"\(([^()]*)\)|\s[-–—]\s+([^()]*?)(?=$|\s[-–—]\s)|�
 _ABOUT = re.compile(r"^.*\b(?:on|about|regarding|concerning)\s+", re.I | re.S)
 
 
+def _same_root(a: str, b: str) -> bool:
+    """Two stems of one root: equal, or one a prefix of the other, both of 5+ letters (Snowball gives
+    "regist" for "registering" but "registr" for "registration")."""
+    return a == b or (len(a) >= 5 and len(b) >= 5 and (a.startswith(b) or b.startswith(a)))
+
+
 @dataclass(frozen=True)
 class Calibration:
     """Topic cut-off parameters, fitted on the dev split by ``python -m eval calibrate``."""
@@ -253,9 +259,7 @@ class TopicScorer:
         """The measure's text has the stem, or a word of the same root: Snowball gives "regist" for
         "registering" but "registr" for "registration", so a shared prefix of 5+ letters counts."""
         text = self._text_terms[number - 1]
-        return stem_ in text or (
-            len(stem_) >= 5 and any(t.startswith(stem_) or stem_.startswith(t) for t in text if len(t) >= 5)
-        )
+        return stem_ in text or (len(stem_) >= 5 and any(_same_root(t, stem_) for t in text))
 
     def _weights(self, stems: set[str]) -> dict[str, float]:
         return {t: math.log(len(self.plan.measures) / self.plan_terms[t]) for t in stems if self.plan_terms.get(t)}
@@ -302,10 +306,11 @@ class TopicScorer:
         if not parts:
             return result
         added: list[int] = []
-        for part in parts:  # an item's measures use its specific words: a short item is too vague in meaning alone
+        for part in parts:  # the item's own cut-off, kept where the measure uses its words in a row
             sub = self._search(part, part, terms(part), within, language, part, set_question)
-            added += [n for n in sub.numbers if n not in result.numbers and n not in added and self.phrase(n, part)]
-            result.scores.update({n: s for n, s in sub.scores.items() if n not in result.scores})
+            new = [n for n in sub.numbers if n not in result.numbers and n not in added and self.phrase(n, part)]
+            added += new
+            result.scores.update({n: sub.scores[n] for n in new if n in sub.scores})
         if added:
             result.numbers += added
             result.items = parts
@@ -316,13 +321,13 @@ class TopicScorer:
         words dropped): "genetic resources" in "... protection of genetic resources, traditional ..."."""
         want = [t for t in terms(item) if t not in self.subject]
         seq = self._sequences[number - 1]
-        same = lambda a, b: a == b or (len(a) >= 5 and len(b) >= 5 and (a.startswith(b) or b.startswith(a)))  # noqa: E731
         for start, word in enumerate(seq):
-            if not (want and same(word, want[0])):
+            if not (want and _same_root(word, want[0])):
                 continue
             at = start
             for t in want[1:]:  # each next word within PHRASE_GAP words ("traditional medicine knowledge")
-                at = next((j for j in range(at + 1, min(at + 2 + PHRASE_GAP, len(seq))) if same(seq[j], t)), -1)
+                span = range(at + 1, min(at + 2 + PHRASE_GAP, len(seq)))
+                at = next((j for j in span if _same_root(seq[j], t)), -1)
                 if at < 0:
                     break
             else:
