@@ -78,7 +78,10 @@ class Settings(BaseSettings):
     glossary: Path = Field(DEFAULT_GLOSSARY, description="Chinese -> English glossary of the plan's terms, YAML.")
     clause_expansions: Path = Field(
         DEFAULT_CLAUSE_EXPANSIONS,
-        description="Plain-language paraphrases and keywords per clause of each measure, indexed beside the clauses.",
+        description=(
+            "Plain-language paraphrases and keywords per clause of each measure, indexed beside the clauses;"
+            " its informal words count for meaning only."
+        ),
     )
     collection: str = Field("plan", description="Chroma collection name.")
     embed_model: str = Field(
