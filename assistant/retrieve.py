@@ -387,8 +387,8 @@ class Retriever:
         r = Retrieval(Route.DOCUMENT, ask=q.ask, detail=str(field_))
         if field_ == facts.Field.DATE:
             said = facts.date_said(q.text)
-            if q.polar and said:  # "Was it issued in May 2012?": checked against the record
-                r.yes = all(s.lower() in c.date.lower() for s in said)
+            if q.polar and said:  # "Was it issued on April 7, 2012?": checked against the record
+                r.yes = said.agrees(facts.date_said(c.date))
                 lines.append(f"{'Yes' if r.yes else 'No'}. The circular is dated {c.date}.")
             else:
                 lines.append(f"The circular is dated {c.date}.")

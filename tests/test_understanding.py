@@ -738,6 +738,30 @@ def test_yes_no_after_a_scope_and_a_signing_date(retriever):
     assert "April 6, 2012" in answer.ask("On what date was the notice signed?").text
 
 
+@pytest.mark.parametrize(
+    "question, first",
+    [
+        ("Was it issued on April 7, 2012?", "No."),  # the day counts, not only the month and the year
+        ("was it dated 6 April 2012", "Yes."),  # "April" is a word of measure 90, not a topic here
+        ("Was the notice signed on the 6th of April?", "Yes."),
+        ("Was the circular published May 6, 2012?", "No."),
+        ("通知是2012年4月6号印发的吗", "Yes."),  # 4 and 6 are the date, not measures 4 and 6
+        ("通知是2012年5月6日发的吗", "No."),
+    ],
+)
+def test_a_stated_date_is_checked_against_the_record_and_is_no_measure_number(retriever, question, first):
+    answer = Assistant(retriever, FakeLLM()).ask(question)
+    assert answer.text.startswith(first) and "April 6, 2012" in answer.text
+    assert not answer.citations
+
+
+def test_a_day_and_a_month_after_a_measure_number_stay_measures(plan):
+    from assistant.understand import numbers
+
+    assert numbers.extract("what do measures 4 and 6 say", plan).measures == [4, 6]
+    assert numbers.extract("measure 5 may be like measure 6", plan).measures == [5, 6]  # "5 may": a verb
+
+
 def test_a_shorthand_period_or_a_bracket_ends_no_sentence(retriever):
     from assistant.understand.asks import asked_sentence, sentences
 

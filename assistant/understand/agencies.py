@@ -307,7 +307,7 @@ def _role_cues(text: str) -> list[tuple[int, int, Role]]:
         if re.search(
             r"\b(?:not|n't) (?:just|only|merely|simply)\s*$|\b(?:rather than|instead of)\s*$", text[: m.start()], re.I
         ):
-            continue  # "in charge of, not just helping": the contrast names the other role
+            continue  # "leads it, not merely helps": the contrast names the other role
         inclusive = cues.INCLUSIVE_BEFORE.search(text[: m.start()])  # "including where it only supports"
         if not any(a <= m.start() < b for a, b, _ in found):
             found.append((m.start(), m.end(), Role.ANY if inclusive else Role.CO))

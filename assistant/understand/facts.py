@@ -88,7 +88,8 @@ DESCRIPTIONS: dict[Field, re.Pattern] = {
     Field.DATE: re.compile(
         rf"\b(?:date[ds]?|dating)\b|\b(?:issued|signed|published|released) (?:in|on) (?:{'|'.join(_MONTHS_RE)})\b|"
         rf"\bwhen\b.*\b(?:issued|published|released|signed|sent|dated|out|come out|adopted|"
-        rf"{_CIRCULAR})|\bwhat day\b|\bwhich day\b|\bday (?:was|of)\b|日期|什么时候|何时|哪天",
+        rf"{_CIRCULAR})|\bwhat day\b|\bwhich day\b|\bday (?:was|of)\b|日期|什么时候|何时|哪天|"
+        r"(?:19|20)\d\d\s*年\s*\d{1,2}\s*月|\d{1,2}\s*月\s*\d{1,2}\s*[日号]",
         re.I,
     ),
     Field.PRINCIPLE: re.compile(
@@ -164,7 +165,7 @@ def without_fact_cues(text: str) -> str:
     """``text`` without the words of any header field's description, or the addressees' cues, or the verbs
     of putting a document out: "when was the notice issued, and what is its number?" and "what date was the
     circular signed?" leave no topic; "guiding principles on medicines" leaves "on medicines"."""
-    for pattern in DESCRIPTIONS.values():
+    for pattern in (*DESCRIPTIONS.values(), DATE_MENTION):
         text = pattern.sub(" ", text)
     return _ISSUING.sub(" ", without_address_cues(text))
 
@@ -244,6 +245,9 @@ def match(text: str) -> Field | None:
     for field, pattern in DESCRIPTIONS.items():
         if pattern.search(text):
             return field
+    stated = [m for m in DATE_MENTION.finditer(text) if m.group(0)[:1].isalpha() or not m.group(0).isdigit()]
+    if stated and _ISSUING.search(text):  # "was the notice signed on the 6th of April?"
+        return Field.DATE
     return None
 
 
@@ -268,26 +272,53 @@ def fields_in_order(text: str, found: Field) -> list[Field]:
     return out if found in _PLAIN_FIELDS and out else [found]
 
 
-_MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
+_MONTHS = _MONTHS_RE
+_MONTH = "|".join(_MONTHS) + "|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec"
+# A date a question states: "April 6(th), 2012", "6 April 2012", "the 6th of April", "2012-04-06",
+# "2013年5月8日/号", "5月8号". Its numbers are a date, never measure numbers.
+DATE_MENTION = re.compile(
+    rf"\b(?P<m1>{_MONTH})\.?\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s*(?P<y1>(?:19|20)\d\d)\b)?|"
+    rf"\b(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>{_MONTH})\b\.?(?:,?\s*(?P<y2>(?:19|20)\d\d)\b)?|"
+    r"\b(?P<y3>(?:19|20)\d\d)-(?P<m3>\d{1,2})-(?P<d3>\d{1,2})\b|"
+    r"(?:(?P<y4>(?:19|20)\d\d)\s*年\s*)?(?P<m4>\d{1,2})\s*月(?:\s*(?P<d4>\d{1,2})\s*[日号])?|"
+    r"(?P<y5>(?:19|20)\d\d)\s*年",
+    re.I,
+)
 
 
-def date_said(text: str) -> list[str]:
-    """Month names and days/years a question states: "issued in May 2012?" -> ["May", "2012"]."""
-    months = [w.capitalize() for w in words(text) if w in _MONTHS]
-    return months + re.findall(r"\b(?:19|20)\d\d\b", text)  # a year alone is a date too: "issued in 2013?"
+@dataclass(frozen=True)
+class DateSaid:
+    """The parts of a date a question states (``None`` where it states none)."""
+
+    year: int | None = None
+    month: int | None = None
+    day: int | None = None
+
+    def __bool__(self) -> bool:
+        return any(x is not None for x in (self.year, self.month, self.day))
+
+    def agrees(self, other: DateSaid) -> bool:
+        """Every part this one states is ``other``'s."""
+        return all(a is None or a == b for a, b in zip((self.year, self.month, self.day), (other.year, other.month, other.day)))
+
+
+def _month(word: str) -> int:
+    return int(word) if word.isdigit() else next(i for i, m in enumerate(_MONTHS, 1) if m.startswith(word.lower()[:3]))
+
+
+def date_said(text: str) -> DateSaid:
+    """The date a question states: "issued in May 2012?" -> (2012, 5, None); "2013年5月8号" -> (2013, 5, 8);
+    a month name or a year alone is a date too ("issued in 2013?")."""
+    for m in DATE_MENTION.finditer(text):
+        g = {k: v for k, v in m.groupdict().items() if v}
+        year = next((int(v) for k, v in g.items() if k[0] == "y"), None)
+        month = next((_month(v) for k, v in g.items() if k[0] == "m"), None)
+        day = next((int(v) for k, v in g.items() if k[0] == "d"), None)
+        if month is None or 1 <= month <= 12:
+            return DateSaid(year, month, day)
+    month = next((_month(w) for w in words(text) if w in _MONTHS), None)
+    year = re.search(r"\b(?:19|20)\d\d\b", text)
+    return DateSaid(int(year.group(0)) if year else None, month)
 
 
 def order_asked(text: str) -> int:

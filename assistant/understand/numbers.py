@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.text import words
+from assistant.understand.facts import DATE_MENTION
 from index.parse import Plan
 
 _NUM = r"(\d{1,4})"
@@ -142,11 +143,17 @@ def _expand(span: str) -> list[int]:
     return list(dict.fromkeys(out))
 
 
+def _a_date(m: re.Match) -> bool:
+    """A stated date, not "measure 5 may ...": "may" after a number is a date only with a year."""
+    return not (m.group("m2") and m.group("m2").lower() == "may" and not m.group("y2"))
+
+
 def extract(text: str, plan: Plan) -> Numbers:
     """Measure references of a question (see module doc)."""
     got = Numbers()
     total = len(plan.measures)
     text = _YEARS.sub(lambda m: " " * len(m.group(0)), text)  # same length: spans still index the question
+    text = DATE_MENTION.sub(lambda m: " " * len(m.group(0)) if _a_date(m) else m.group(0), text)  # "April 6"
 
     def add(numbers: list[int], span: tuple[int, int]) -> None:
         for n in numbers:
